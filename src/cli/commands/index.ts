@@ -1,0 +1,9 @@
+/** Registry of CLI commands: one file per command, listed here. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const commands: CliCommand[] = [];

@@ -1,0 +1,119 @@
+import type { Queryable, ServerVersion } from '../db';
+
+/** Risk decides the confirmation: none / show+confirm / modal / type the cluster's name. */
+export type Risk = 'read-only' | 'reversible' | 'disruptive' | 'destructive';
+export type StepKind = 'check' | 'sql' | 'host' | 'manual' | 'wait';
+/** Roles a runbook addresses; a logical upgrade uses source+target, a streaming pair primary+standby. */
+export type ClusterRole = 'source' | 'target' | 'primary' | 'standby' | 'server';
+
+/** What a step will execute, shown to the operator before confirmation and journaled afterwards. */
+export type PlannedAction =
+  | { kind: 'sql'; cluster: ClusterRole; statements: string[] }
+  | { kind: 'host'; cluster: ClusterRole; argv: string[]; env?: Record<string, string> }
+  | { kind: 'manual'; cluster: ClusterRole; instructions: string }
+  | { kind: 'wait'; cluster: ClusterRole; description: string };
+
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface Finding {
+  id: string; // stable, e.g. "wal_level"
+  severity: Severity;
+  cluster?: ClusterRole;
+  message: string;
+  fix?: string; // actionable
+}
+
+export interface CheckResult {
+  ok: boolean;
+  message?: string;
+  findings?: Finding[];
+}
+
+export interface StepOutcome {
+  status: 'succeeded' | 'failed' | 'skipped' | 'aborted';
+  message?: string;
+  /** Small JSON-safe values worth keeping (timings, LSNs, counts, window ms). Never secrets. */
+  outputs?: Record<string, unknown>;
+  findings?: Finding[];
+}
+
+export interface ClusterInfo {
+  role: ClusterRole;
+  name: string;
+  /** host:port list for display; never a password. */
+  hosts: string;
+  production: boolean;
+  version?: ServerVersion;
+}
+
+/** The operator-facing port: VS Code dialogs, CLI prompts, or an auto-yes for scripts. */
+export interface ConfirmRequest {
+  runId: string;
+  stepId: string;
+  title: string;
+  why: string;
+  risk: Risk;
+  actions: PlannedAction[];
+  clusters: ClusterInfo[];
+  /** Set when the operator must type this exact text (destructive step or production cluster). */
+  typedConfirmation?: string;
+}
+
+export interface RunnerUi {
+  confirm(req: ConfirmRequest): Promise<{ confirmed: boolean; by?: string }>;
+  progress(message: string, fraction?: number): void;
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+}
+
+/** Everything a step needs at run time; provided by the engine. */
+export interface StepContext<P = Record<string, unknown>> {
+  runId: string;
+  params: P;
+  /** A pooled connection per role (superuser/replication-capable), opened lazily by the engine. */
+  db(role: ClusterRole): Promise<Queryable>;
+  /** A fresh dedicated connection the step must close itself (e.g. a session with custom GUCs). */
+  connect(role: ClusterRole): Promise<Queryable & { end(): Promise<void> }>;
+  cluster(role: ClusterRole): ClusterInfo;
+  /** Outputs of earlier steps in this run (from the journal), by step id. */
+  outputsOf(stepId: string): Record<string, unknown> | undefined;
+  signal: AbortSignal;
+  ui: RunnerUi;
+  dryRun: boolean;
+}
+
+export interface StepDefinition<P = Record<string, unknown>> {
+  id: string;
+  title: string;
+  /** The seed's reasoning, shown to the operator and written into the record. */
+  why: string;
+  kind: StepKind;
+  clusters: ClusterRole[];
+  risk: Risk;
+  /** The exact statements / commands, identifiers quoted; rendered before anything runs. */
+  plan(ctx: StepContext<P>): Promise<PlannedAction[]>;
+  /** Read-only check before confirmation; a failure stops the run with its message. */
+  precondition?(ctx: StepContext<P>): Promise<CheckResult>;
+  /** Idempotence: true when the step's effect is already in place (a re-run skips it). */
+  isDone?(ctx: StepContext<P>): Promise<boolean>;
+  execute(ctx: StepContext<P>): Promise<StepOutcome>;
+  verify?(ctx: StepContext<P>): Promise<CheckResult>;
+  rollbackHint: string;
+  optional?: boolean;
+}
+
+export interface RunbookDefinition<P = Record<string, unknown>> {
+  id: string; // "logical-major-upgrade"
+  title: string;
+  roles: ClusterRole[];
+  steps: StepDefinition<P>[];
+}
+
+/** Journal: append-only JSON lines, one object per event. Never holds secrets. */
+export type JournalEvent =
+  | { type: 'run-started'; ts: string; runId: string; runbook: string; clusters: ClusterInfo[]; params: Record<string, unknown>; operator: string; dryRun: boolean }
+  | { type: 'step-started'; ts: string; stepId: string; title: string; risk: Risk; actions: PlannedAction[] }
+  | { type: 'decision'; ts: string; stepId: string; confirmed: boolean; by?: string; risk: Risk }
+  | { type: 'step-finished'; ts: string; stepId: string; status: StepOutcome['status']; durationMs: number; message?: string; outputs?: Record<string, unknown>; findings?: Finding[] }
+  | { type: 'note'; ts: string; text: string; stepId?: string; by?: string }
+  | { type: 'snapshot'; ts: string; role: ClusterRole; version?: ServerVersion; data: Record<string, unknown> }
+  | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string };
