@@ -74,6 +74,13 @@ export interface StepContext<P = Record<string, unknown>> {
   /** A fresh dedicated connection the step must close itself (e.g. a session with custom GUCs). */
   connect(role: ClusterRole): Promise<Queryable & { end(): Promise<void> }>;
   cluster(role: ClusterRole): ClusterInfo;
+  /** The cluster's connection string WITHOUT password (e.g. to build a subscription conninfo). */
+  connection(role: ClusterRole): string;
+  /**
+   * The cluster's password for statements that must carry one (CREATE SUBSCRIPTION … CONNECTION) or a child
+   * process env (PGPASSWORD). Planned actions and journal entries must show it as ******** only.
+   */
+  password(role: ClusterRole): Promise<string | undefined>;
   /** Outputs of earlier steps in this run (from the journal), by step id. */
   outputsOf(stepId: string): Record<string, unknown> | undefined;
   signal: AbortSignal;
@@ -117,3 +124,38 @@ export type JournalEvent =
   | { type: 'note'; ts: string; text: string; stepId?: string; by?: string }
   | { type: 'snapshot'; ts: string; role: ClusterRole; version?: ServerVersion; data: Record<string, unknown> }
   | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string };
+
+/** A cluster handed to the engine for one role. */
+export interface RunCluster {
+  name: string;
+  /** libpq connection string without password (multi-host allowed). */
+  connection: string;
+  /** Supplied by SecretStorage (extension) or PGPASSWORD/.pgpass (CLI); never journaled. */
+  password?: () => Promise<string | undefined>;
+  production?: boolean;
+}
+
+export interface RunOptions<P = Record<string, unknown>> {
+  runbook: RunbookDefinition<P>;
+  clusters: Partial<Record<ClusterRole, RunCluster>>;
+  params: P;
+  ui: RunnerUi;
+  /** Directory holding <runId>.jsonl journals (extension: globalStorage; CLI: --journal). */
+  journalDir: string;
+  /** Resume this run (its journal says which steps are done). */
+  runId?: string;
+  dryRun?: boolean;
+  signal?: AbortSignal;
+  /** Run only this step (VS Code "Run Step…"), or stop after this one ("Run Next Step" passes the next id). */
+  only?: string;
+  until?: string;
+  operator?: string;
+}
+
+export interface RunResult {
+  runId: string;
+  journalFile: string;
+  status: 'succeeded' | 'failed' | 'aborted' | 'paused';
+  message?: string;
+  steps: { id: string; title: string; status: StepOutcome['status'] | 'pending'; durationMs?: number; outputs?: Record<string, unknown> }[];
+}
