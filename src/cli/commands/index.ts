@@ -1,3 +1,6 @@
+import { labCommand } from './lab';
+import { logicalUpgradeCommand } from './logical-upgrade';
+
 /** Registry of CLI commands: one file per command, listed here. */
 export interface CliCommand {
   name: string;
@@ -6,4 +9,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [labCommand, logicalUpgradeCommand];
