@@ -29,11 +29,25 @@ export interface PooledConnection {
   version: ServerVersion;
 }
 
+/** How a connection may get a password it lacks (optional everywhere; the defaults suit a user action). */
+export interface ConnectionRequest {
+  /**
+   * Ask for a missing password with a password InputBox (default true). Background callers (polling) pass false
+   * and get a ConnectError of kind 'password-required' instead. Once the user dismissed the prompt for a cluster, it
+   * is not shown again for it until an explicit action (Set Password, Retry, Test Connection).
+   */
+  interactive?: boolean;
+  /** application_name of the session (default "PG Upgrade Pilot"). Only for open(). */
+  applicationName?: string;
+  /** Cancels a connection attempt in progress. */
+  signal?: AbortSignal;
+}
+
 export interface ConnectionManager {
   /** A shared connection for read queries (explorer, dashboard polling); password from SecretStorage/.pgpass. */
-  get(clusterId: string): Promise<PooledConnection>;
+  get(clusterId: string, request?: ConnectionRequest): Promise<PooledConnection>;
   /** A dedicated new connection the caller must end(); used by runbook steps. */
-  open(clusterId: string): Promise<Queryable & { end(): Promise<void> }>;
+  open(clusterId: string, request?: ConnectionRequest): Promise<Queryable & { end(): Promise<void> }>;
   /** The password to hand to a child process environment (PGPASSWORD) or a subscription conninfo; never log it. */
   password(clusterId: string): Promise<string | undefined>;
   dispose(clusterId?: string): Promise<void>;
