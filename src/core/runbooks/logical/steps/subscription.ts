@@ -1,0 +1,83 @@
+import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
+import { peerConninfo } from '../conninfo';
+import { slotNameOf, type LogicalUpgradeParams } from '../params';
+import { findPublication, findSlot, findSubscription, frozenBySystem } from '../queries';
+import { ownedByRun } from '../rules';
+import { majorOf, withSession } from '../session';
+import { commentOnSql, createSubscriptionSql, FREEZE, ownerComment } from '../statements';
+
+type Ctx = StepContext<LogicalUpgradeParams>;
+
+async function useStreaming(ctx: Ctx): Promise<boolean> {
+  // protocol version 2 (streaming) needs both the publisher and the subscriber on 14+
+  return ctx.params.streaming && (await majorOf(ctx, 'source')) >= 14 && (await majorOf(ctx, 'target')) >= 14;
+}
+
+async function subscriptionSql(ctx: Ctx, conninfo: string): Promise<string> {
+  const p = ctx.params;
+  return createSubscriptionSql(p.subscription, conninfo, p.publication, { slotName: slotNameOf(p), copyData: true, streaming: await useStreaming(ctx) });
+}
+
+export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
+  id: 'create-subscription',
+  title: 'Freeze the target and subscribe it to the source',
+  why:
+    'The subscription creates a replication slot on the source (WAL is kept from that moment) and copies every table ' +
+    '(copy_data = true), then applies changes continuously. The target is made read-only first: nothing but the replication ' +
+    'may write there before the switchover, or a later replicated change would silently overwrite it or break the apply.',
+  kind: 'sql',
+  clusters: ['target', 'source'],
+  risk: 'reversible',
+  async plan(ctx) {
+    const peer = await peerConninfo(ctx, 'source', ctx.params.subscriberConnection);
+    return [{
+      kind: 'sql', cluster: 'target',
+      statements: [...FREEZE, await subscriptionSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.subscription, ownerComment(ctx.runId))],
+    }];
+  },
+  async isDone(ctx) {
+    const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
+    if (!sub || !ownedByRun(sub.comment, ctx.runId)) return false;
+    return (await findSlot(await ctx.db('source'), slotNameOf(ctx.params))) !== null && (await frozenBySystem(await ctx.db('target')));
+  },
+  async precondition(ctx) {
+    const p = ctx.params;
+    if (!(await findPublication(await ctx.db('source'), p.publication))) return { ok: false, message: `the publication "${p.publication}" does not exist on the source; run the publication step first` };
+    const sub = await findSubscription(await ctx.db('target'), p.subscription);
+    if (sub && !ownedByRun(sub.comment, ctx.runId)) return { ok: false, message: `a subscription named "${p.subscription}" already exists on the target and was not created by this run` };
+    const slot = await findSlot(await ctx.db('source'), slotNameOf(p));
+    if (slot && !sub) return { ok: false, message: `a replication slot named "${slotNameOf(p)}" already exists on the source; drop it (SELECT pg_drop_replication_slot('${slotNameOf(p)}')) or set slotName` };
+    return { ok: true };
+  },
+  async execute(ctx): Promise<StepOutcome> {
+    const p = ctx.params;
+    const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
+    const t0 = Date.now();
+    await withSession(ctx, 'target', async (s) => {
+      for (const st of FREEZE) await s.query(st);
+      const existing = await findSubscription(s, p.subscription);
+      if (!existing) {
+        try {
+          await s.query(await subscriptionSql(ctx, peer.conninfo));
+        } catch (err) {
+          // the server's message may quote the conninfo: never let the password through
+          throw new Error(`CREATE SUBSCRIPTION failed: ${(err as Error).message.split(peer.conninfo).join(peer.shown)}`);
+        }
+        await s.query(commentOnSql('SUBSCRIPTION', p.subscription, ownerComment(ctx.runId)));
+      }
+    });
+    return {
+      status: 'succeeded',
+      message: `subscription "${p.subscription}" created (slot "${slotNameOf(p)}" on the source); the target is read-only until the switchover`,
+      outputs: { subscription: p.subscription, slot: slotNameOf(p), streaming: await useStreaming(ctx), targetFrozen: true, createMs: Date.now() - t0 },
+    };
+  },
+  async verify(ctx) {
+    const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
+    if (!sub) return { ok: false, message: 'the subscription is not there' };
+    if (!(await findSlot(await ctx.db('source'), slotNameOf(ctx.params)))) return { ok: false, message: 'the replication slot is not on the source' };
+    return { ok: true };
+  },
+  rollbackHint:
+    'On the target: DROP SUBSCRIPTION (it also drops the slot on the source); then ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf(); to make the target writable again.',
+};
