@@ -40,6 +40,8 @@ export interface StepOutcome {
 export interface ClusterInfo {
   role: ClusterRole;
   name: string;
+  /** Registry id (VS Code `ClusterDefinition.id`) when the run was started from the explorer. */
+  id?: string;
   /** host:port list for display; never a password. */
   hosts: string;
   production: boolean;
@@ -57,7 +59,12 @@ export interface ConfirmRequest {
   clusters: ClusterInfo[];
   /** Set when the operator must type this exact text (destructive step or production cluster). */
   typedConfirmation?: string;
+  /** How to ask, decided by the engine from risk + production (see confirmationFor). */
+  level?: ConfirmationLevel;
 }
+
+/** none: read-only; confirm: show statements + yes/no; modal: blocking warning; typed: type the cluster's name. */
+export type ConfirmationLevel = 'none' | 'confirm' | 'modal' | 'typed';
 
 export interface RunnerUi {
   confirm(req: ConfirmRequest): Promise<{ confirmed: boolean; by?: string }>;
@@ -105,6 +112,7 @@ export interface StepDefinition<P = Record<string, unknown>> {
   execute(ctx: StepContext<P>): Promise<StepOutcome>;
   verify?(ctx: StepContext<P>): Promise<CheckResult>;
   rollbackHint: string;
+  /** An optional step that is declined is skipped (the run goes on); one that fails is journaled and the run goes on. */
   optional?: boolean;
 }
 
@@ -120,14 +128,21 @@ export type JournalEvent =
   | { type: 'run-started'; ts: string; runId: string; runbook: string; clusters: ClusterInfo[]; params: Record<string, unknown>; operator: string; dryRun: boolean }
   | { type: 'step-started'; ts: string; stepId: string; title: string; risk: Risk; actions: PlannedAction[] }
   | { type: 'decision'; ts: string; stepId: string; confirmed: boolean; by?: string; risk: Risk }
-  | { type: 'step-finished'; ts: string; stepId: string; status: StepOutcome['status']; durationMs: number; message?: string; outputs?: Record<string, unknown>; findings?: Finding[] }
+  | { type: 'step-finished'; ts: string; stepId: string; status: StepOutcome['status']; durationMs: number; message?: string; outputs?: Record<string, unknown>; findings?: Finding[]; rollbackHint?: string }
   | { type: 'note'; ts: string; text: string; stepId?: string; by?: string }
   | { type: 'snapshot'; ts: string; role: ClusterRole; version?: ServerVersion; data: Record<string, unknown> }
-  | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string };
+  /** abandoned: set by abortRun (the operator gave the run up; UIs stop offering it). A cancelled run can go on. */
+  | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string; abandoned?: boolean }
+  /** The run stopped with work left: a declined confirmation, or `until`/`only` reached. Resumable. */
+  | { type: 'run-paused'; ts: string; reason: 'declined' | 'until' | 'only'; stepId?: string; message?: string }
+  /** A later process picked the run up again (`RunOptions.runId`). */
+  | { type: 'run-resumed'; ts: string; runId: string; operator: string; clusters: ClusterInfo[] };
 
 /** A cluster handed to the engine for one role. */
 export interface RunCluster {
   name: string;
+  /** Registry id (VS Code), journaled so a reloaded window can find the cluster again. */
+  id?: string;
   /** libpq connection string without password (multi-host allowed). */
   connection: string;
   /** Supplied by SecretStorage (extension) or PGPASSWORD/.pgpass (CLI); never journaled. */
@@ -150,6 +165,8 @@ export interface RunOptions<P = Record<string, unknown>> {
   only?: string;
   until?: string;
   operator?: string;
+  /** Called after each event is journaled (scrubbed), e.g. to refresh a view; the first one carries the run id. */
+  onEvent?(event: JournalEvent): void;
 }
 
 export interface RunResult {
@@ -157,5 +174,63 @@ export interface RunResult {
   journalFile: string;
   status: 'succeeded' | 'failed' | 'aborted' | 'paused';
   message?: string;
-  steps: { id: string; title: string; status: StepOutcome['status'] | 'pending'; durationMs?: number; outputs?: Record<string, unknown> }[];
+  steps: RunResultStep[];
+  dryRun?: boolean;
+}
+
+export interface RunResultStep {
+  id: string;
+  title: string;
+  status: StepOutcome['status'] | 'pending';
+  durationMs?: number;
+  outputs?: Record<string, unknown>;
+  message?: string;
+  risk?: Risk;
+  /** The step's last rendered plan, as journaled (a dry run: every step's). */
+  actions?: PlannedAction[];
+  /** Set on a failed step. */
+  rollbackHint?: string;
+}
+
+// ---- Reading journals back (listRuns / summarizeRun) ----
+
+/** 'running' = neither finished nor paused in the journal: live in some process, or interrupted (crash, reload). */
+export type RunStatus = 'running' | 'paused' | 'succeeded' | 'failed' | 'aborted';
+
+export interface StepRecord {
+  id: string;
+  title: string;
+  /** 'running' = started but not finished (re-runs on resume; isDone() decides). */
+  status: StepOutcome['status'] | 'pending' | 'running';
+  risk?: Risk;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  message?: string;
+  outputs?: Record<string, unknown>;
+  findings?: Finding[];
+  actions?: PlannedAction[];
+  rollbackHint?: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  runbook: string;
+  journalFile?: string;
+  startedAt: string;
+  updatedAt: string;
+  status: RunStatus;
+  /** Last run-finished / run-paused message. */
+  message?: string;
+  /** Given up by the operator (abortRun): not to be offered for resuming. */
+  abandoned?: boolean;
+  dryRun: boolean;
+  operator: string;
+  clusters: ClusterInfo[];
+  params: Record<string, unknown>;
+  /** In runbook order when summarizeRun got the runbook (pending steps included), else in journal order. */
+  steps: StepRecord[];
+  notes: { ts: string; text: string; stepId?: string; by?: string }[];
+  /** First step that is neither succeeded nor skipped (needs the runbook). */
+  nextStepId?: string;
 }

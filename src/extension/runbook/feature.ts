@@ -1,6 +1,51 @@
+import * as vscode from 'vscode';
+import { componentLogger, type Logger } from '../log';
 import type { ExtensionServices } from '../services';
+import { registerRunbookCommands } from './commands';
+import { RunController } from './controller';
+import { RESUMABLE_STATES, RunStore, stateLabel, type RunView } from './runStore';
 
-/** Runbook commands (Start Logical Upgrade…, Run Next Step, Dry Run, Abort, Add Note) and runs in the explorer. */
-export function registerRunbookFeature(_services: ExtensionServices): void {
-  // filled in by the runbook feature
+export interface RunbookFeature {
+  /** Runs per cluster for the explorer (see RunStore). */
+  runs: RunStore;
+  controller: RunController;
+}
+
+/** Runbook commands (Start Logical Upgrade…, Run Next Step, Run Step…, Dry Run, Abort, Add Note, Open Journal). */
+export function registerRunbookFeature(services: ExtensionServices): RunbookFeature {
+  const log = componentLogger(services.log, 'runbook');
+  const runs = new RunStore(services.context.globalStorageUri);
+  const controller = new RunController(services, runs, log);
+  services.context.subscriptions.push(runs);
+  registerRunbookCommands({ services, store: runs, controller, log });
+  // After a window reload: unfinished runs are found again in their journals (read after activation, no DB).
+  const timer = setTimeout(() => void offerInterruptedRuns(runs, log), 3000);
+  services.context.subscriptions.push({ dispose: () => clearTimeout(timer) });
+  return { runs, controller };
+}
+
+/** Runs left unfinished (interrupted, or paused / failed / cancelled in the last hours) are offered once per window. */
+const RECENT_MS = 12 * 3600_000;
+
+async function offerInterruptedRuns(runs: RunStore, log: Logger): Promise<void> {
+  let open: RunView[];
+  try {
+    const all = await runs.list();
+    const recent = (r: RunView) => Date.now() - Date.parse(r.updatedAt) < RECENT_MS;
+    open = all.filter((r) => !r.dryRun && !r.active && (r.state === 'interrupted' || (RESUMABLE_STATES.includes(r.state) && recent(r))));
+    log.info(`${all.length} run(s) in the journals, ${open.length} to offer for resuming`);
+  } catch (err) {
+    log.warn(`could not read the run journals: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  if (!open.length) return;
+  const r = open[0];
+  const t = vscode.l10n.t;
+  const next = t('Run Next Step');
+  const journal = t('Open Journal');
+  const text = t('PG Upgrade: run {0} ({1}, {2}) is {3}; next step: {4}.',
+    r.runId, r.title, r.clusters.map((c) => c.name).join(' → '), stateLabel(r.state), r.nextStepTitle ?? '-');
+  const choice = await vscode.window.showWarningMessage(open.length > 1 ? `${text} ${t('({0} more)', open.length - 1)}` : text, next, journal);
+  if (choice === next) void vscode.commands.executeCommand('pgUpgradePilot.runNextStep', { runId: r.runId });
+  if (choice === journal) void vscode.commands.executeCommand('pgUpgradePilot.openJournal', { runId: r.runId });
 }

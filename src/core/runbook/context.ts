@@ -1,0 +1,65 @@
+/** Builds the StepContext the engine hands to every step of a run. */
+import { redactConnString } from '../conn/format';
+import type { Queryable } from '../db';
+import type { RunConnections, Session } from './connections';
+import type { Redactor } from './redact';
+import type { ClusterInfo, ClusterRole, RunnerUi, StepContext } from './types';
+
+export interface ContextDeps<P> {
+  runId: string;
+  params: P;
+  conns: RunConnections;
+  infos: Partial<Record<ClusterRole, ClusterInfo>>;
+  passwords: Partial<Record<ClusterRole, string | undefined>>;
+  outputs: Map<string, Record<string, unknown>>;
+  redactor: Redactor;
+  ui: RunnerUi;
+  signal: AbortSignal;
+  dryRun: boolean;
+}
+
+/** A RunnerUi whose log lines and progress messages are scrubbed of secrets. */
+export function scrubbedUi(ui: RunnerUi, redactor: Redactor): RunnerUi {
+  return {
+    confirm: (req) => ui.confirm(redactor.value(req)),
+    progress: (message, fraction) => ui.progress(redactor.text(message), fraction),
+    log: (level, message) => ui.log(level, redactor.text(message)),
+  };
+}
+
+export function makeStepContext<P>(d: ContextDeps<P>): StepContext<P> {
+  // In a dry run a role that could not be reached is not tried again for every step's plan.
+  const unreachable = new Map<ClusterRole, Error>();
+  const guard = async <T>(role: ClusterRole, open: () => Promise<T>): Promise<T> => {
+    const known = unreachable.get(role);
+    if (known) throw known;
+    try {
+      return await open();
+    } catch (err) {
+      const e = new Error(d.redactor.text(err instanceof Error ? err.message : String(err)));
+      if (d.dryRun) unreachable.set(role, e);
+      throw e;
+    }
+  };
+  return {
+    runId: d.runId,
+    params: d.params,
+    db: (role): Promise<Queryable> => guard(role, () => d.conns.db(role)),
+    connect: (role): Promise<Session> => guard(role, () => d.conns.connect(role)),
+    cluster(role) {
+      const info = d.infos[role];
+      if (!info) throw new Error(`this run has no ${role} cluster`);
+      return { ...info, version: info.version ?? d.conns.version(role) };
+    },
+    // Functional text (a subscription's conninfo): drop secret keywords, never mask look-alike words.
+    connection: (role) => redactConnString(d.conns.cluster(role).connection),
+    password: async (role) => {
+      d.conns.cluster(role); // unknown role → clear error
+      return d.passwords[role];
+    },
+    outputsOf: (stepId) => d.outputs.get(stepId),
+    signal: d.signal,
+    ui: scrubbedUi(d.ui, d.redactor),
+    dryRun: d.dryRun,
+  };
+}

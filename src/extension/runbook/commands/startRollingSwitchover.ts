@@ -1,0 +1,42 @@
+import * as vscode from 'vscode';
+import { isString, option } from '../../commands/target';
+import type { RunResult } from '../../../core/runbook/types';
+import { ROLLING_SWITCHOVER } from '../hostRunbooks';
+import type { RunbookCommandContext } from './context';
+import { paramsArg } from './pick';
+
+const t = vscode.l10n.t;
+
+/**
+ * PG Upgrade: Start Rolling Switchover…  Args: a cluster node (the primary), `{ primaryId, standbyId, params? }`
+ * (params: Partial<RollingSwitchoverParams>, e.g. { upgradeTo: '15.18', fence: 'stop' }), or nothing (pick both).
+ * Asks for the minor release to end on (empty: switchover only) unless params give it.
+ */
+export async function startRollingSwitchover(ctx: RunbookCommandContext, arg?: unknown): Promise<RunResult | undefined> {
+  const reg = ctx.services.clusters;
+  const get = (id: string | undefined, what: string) => {
+    if (id === undefined) return undefined;
+    const c = reg.get(id);
+    if (!c) throw new Error(t('No registered {0} cluster has the id "{1}".', what, id));
+    return c;
+  };
+  const primary = get(option(arg, 'primaryId', isString) ?? option(arg, 'clusterId', isString), t('primary'))
+    ?? await reg.pick(t('Primary of the streaming pair'));
+  if (!primary) return undefined;
+  const standby = get(option(arg, 'standbyId', isString), t('standby'))
+    ?? await reg.pick(t('Its streaming standby (becomes the new primary)'), [primary.id]);
+  if (!standby) return undefined;
+  if (standby.id === primary.id) throw new Error(t('Primary and standby must be different clusters.'));
+  const params: Record<string, unknown> = { ...(paramsArg(arg) ?? {}) };
+  if (!('upgradeTo' in params)) {
+    const v = await vscode.window.showInputBox({
+      title: t('Rolling switchover: {0} → {1}', primary.name, standby.name),
+      prompt: t('Minor release both servers end on (e.g. 15.18); leave empty for a switchover only'),
+      validateInput: (s) => (s.trim() === '' || /^\d+\.\d+$/.test(s.trim()) ? undefined : t('A minor release such as 15.18, or empty')),
+      ignoreFocusOut: true,
+    });
+    if (v === undefined) return undefined;
+    if (v.trim()) params.upgradeTo = v.trim();
+  }
+  return ctx.controller.run({ runbook: ROLLING_SWITCHOVER, clusterIds: { primary: primary.id, standby: standby.id }, params });
+}
