@@ -53,12 +53,15 @@ export function activate(context: vscode.ExtensionContext): PgUpgradePilotApi {
   };
   registerCommands(context, { services, registry, connections: pool, passwords, status, explorer, treeView, log: log('command') });
   // A failing feature must not take the explorer down with it.
-  for (const [name, register] of [['runbook', registerRunbookFeature], ['dashboard', registerDashboardFeature]] as const) {
-    try {
-      register(services);
-    } catch (err) {
-      log('activation').error(`the ${name} feature failed to register: ${errorMessage(err)}`);
-    }
+  try {
+    explorer.setRunSource(registerRunbookFeature(services).runs);
+  } catch (err) {
+    log('activation').error(`the runbook feature failed to register: ${errorMessage(err)}`);
+  }
+  try {
+    registerDashboardFeature(services);
+  } catch (err) {
+    log('activation').error(`the dashboard feature failed to register: ${errorMessage(err)}`);
   }
 
   context.subscriptions.push(showRestrictedModeNotice(treeView, registry), afterActivation(watchLabState));

@@ -6,7 +6,7 @@ import {
   slotDescription, slotHealth, slotTooltip, standbyDescription, standbyTooltip, subscriptionDescription,
   subscriptionHealth, subscriptionTooltip,
 } from './format';
-import { nodeContextValue, type CategoryKind, type ClusterNode, type ExplorerNode, type MessageNode } from './nodes';
+import { nodeContextValue, type CategoryKind, type ClusterNode, type ExplorerNode, type MessageNode, type RunNode } from './nodes';
 
 const t = vscode.l10n.t;
 const { Collapsed, None } = vscode.TreeItemCollapsibleState;
@@ -63,7 +63,7 @@ export function categoryIcon(category: CategoryKind): vscode.ThemeIcon {
 }
 
 /** Every node but clusters. `database` is the cluster connection's database (publications/subscriptions live there). */
-export function nodeItem(node: Exclude<ExplorerNode, ClusterNode>, database: string | undefined): vscode.TreeItem {
+export function nodeItem(node: Exclude<ExplorerNode, ClusterNode | RunNode>, database: string | undefined): vscode.TreeItem {
   let item: vscode.TreeItem;
   switch (node.kind) {
     case 'group':
@@ -74,6 +74,10 @@ export function nodeItem(node: Exclude<ExplorerNode, ClusterNode>, database: str
       item = new vscode.TreeItem(categoryLabel(node.category, t), Collapsed);
       item.iconPath = categoryIcon(node.category);
       if (database && (node.category === 'publications' || node.category === 'subscriptions')) item.description = t('in {0}', database);
+      break;
+    case 'runs':
+      item = new vscode.TreeItem(t('Runs'), Collapsed);
+      item.iconPath = icon('checklist');
       break;
     case 'database':
       item = new vscode.TreeItem(node.info.name, None);

@@ -7,6 +7,8 @@
  *   cluster/<clusterId>                   cluster node
  *   cluster/<clusterId>/<category>        databases | publications | subscriptions | slots | standbys
  *   cluster/<clusterId>/<category>/<key>  one object (database name, publication name, slot name, ...)
+ *   cluster/<clusterId>/runs              the runbook runs whose source (primary, server) is this cluster
+ *   cluster/<clusterId>/runs/<runId>      one run (its TreeItem comes from the runbook feature's RunStore)
  *   <parent id>/!message                  an informational or error row under a parent
  */
 import type { DatabaseInfo, PublicationInfo, ReplicationSlotInfo, StandbyInfo, SubscriptionInfo } from '../../core/catalog/types';
@@ -83,13 +85,27 @@ export interface MessageNode extends NodeBase {
   action?: MessageAction;
 }
 
+export interface RunsNode extends NodeBase {
+  kind: 'runs';
+  clusterId: string;
+}
+
+/** A run row; `run` is the runbook feature's view of it (opaque to the tree). */
+export interface RunNode extends NodeBase {
+  kind: 'run';
+  clusterId: string;
+  runId: string;
+  run: { runId: string };
+}
+
 export type ObjectNode = DatabaseNode | PublicationNode | SubscriptionNode | ReplicationSlotNode | StandbyNode;
-export type ExplorerNode = GroupNode | ClusterNode | CategoryNode | ObjectNode | MessageNode;
+export type ExplorerNode = GroupNode | ClusterNode | CategoryNode | ObjectNode | RunsNode | RunNode | MessageNode;
 
 export const groupNodeId = (group: string): string => `group/${group}`;
 export const clusterNodeId = (clusterId: string): string => `cluster/${clusterId}`;
 export const categoryNodeId = (clusterId: string, category: CategoryKind): string => `${clusterNodeId(clusterId)}/${category}`;
 export const objectNodeId = (clusterId: string, category: CategoryKind, key: string): string => `${categoryNodeId(clusterId, category)}/${key}`;
+export const runsNodeId = (clusterId: string): string => `${clusterNodeId(clusterId)}/runs`;
 export const messageNodeId = (parentId: string): string => `${parentId}/!message`;
 
 /** The key of a standby row: several standbys may share an application_name (the default is "walreceiver"). */
@@ -103,10 +119,11 @@ export function nodeClusterId(node: ExplorerNode): string | undefined {
 }
 
 /** The contextValue of every node but clusters (those: clusterContextValue in ../clusters/status). */
-export function nodeContextValue(node: Exclude<ExplorerNode, ClusterNode>): string {
+export function nodeContextValue(node: Exclude<ExplorerNode, ClusterNode | RunNode>): string {
   switch (node.kind) {
     case 'group': return 'group';
     case 'category': return `category.${node.category}`;
+    case 'runs': return 'category.runs';
     case 'database': return 'database';
     case 'publication': return 'publication';
     case 'subscription': return node.info.enabled ? 'subscription' : 'subscription.disabled';

@@ -11,9 +11,16 @@ import type { PasswordStore } from '../secrets';
 import { clusterTooltip, emptyCategoryText, endpointsSummary, type ConnectionFacts } from './format';
 import { clusterItem, clusterTooltipItem, nodeItem } from './items';
 import {
-  CATEGORIES, categoryNodeId, clusterNodeId, groupNodeId, messageNodeId, objectNodeId, standbyKey,
-  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode,
+  CATEGORIES, categoryNodeId, clusterNodeId, groupNodeId, messageNodeId, objectNodeId, runsNodeId, standbyKey,
+  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode, type RunNode, type RunsNode,
 } from './nodes';
+
+/** Where the "Runs" rows come from (the runbook feature's RunStore); read from journals, never from a database. */
+export interface RunSource<V extends { runId: string } = { runId: string }> {
+  runsForCluster(clusterId: string): Promise<V[]>;
+  treeItem(run: V): vscode.TreeItem;
+  readonly onDidChange: vscode.Event<string | undefined>;
+}
 
 const t = vscode.l10n.t;
 
@@ -37,6 +44,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private readonly loading = new Set<string>();
   private readonly deferred = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
+  private runSource: RunSource | undefined;
 
   constructor(
     private readonly registry: SettingsClusterRegistry,
@@ -53,6 +61,18 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         if (e.affectsConfiguration('pgUpgradePilot.explorer.groupByGroup')) this.refresh();
       }),
     );
+  }
+
+  /** Shows each cluster's runbook runs under a "Runs" node; the source says when a cluster's runs changed. */
+  setRunSource<V extends { runId: string }>(source: RunSource<V>): void {
+    this.runSource = source as unknown as RunSource;
+    this.disposables.push(source.onDidChange((clusterId) => {
+      for (const id of [...this.children.keys()]) {
+        if (id.endsWith('/runs') && (clusterId === undefined || id === runsNodeId(clusterId))) this.children.delete(id);
+      }
+      if (clusterId === undefined) this.changed.fire(undefined);
+      else this.refresh(clusterId);
+    }));
   }
 
   /** Re-queries everything (no argument) or one cluster's subtree; re-renders the affected nodes. */
@@ -152,6 +172,11 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   }
 
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
+    if (node.kind === 'run') {
+      const item = this.runSource?.treeItem(node.run) ?? new vscode.TreeItem(node.runId);
+      item.id = node.id;
+      return item;
+    }
     if (node.kind === 'cluster') {
       const cluster = this.registry.get(node.clusterId);
       if (!cluster) return new vscode.TreeItem(t('(removed)'));
@@ -194,6 +219,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       case 'group': return this.clusterNodes(node);
       case 'cluster': return this.cached(node.id, () => this.loadClusterNode(node), true);
       case 'category': return this.cached(node.id, () => this.loadCategory(node));
+      case 'runs': return this.cached(node.id, () => this.loadRuns(node));
       default: return [];
     }
   }
@@ -255,9 +281,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       const catalog = await loadCatalog();
       const overview = await timed(this.log, `"${cluster.name}" server overview`, () => catalog.fetchServerOverview(client));
       this.status.update(cluster.id, { overview, version: overview.version, checkedAt: Date.now() });
-      return CATEGORIES.map((category) =>
+      const categories = CATEGORIES.map((category) =>
         this.intern<CategoryNode>({ kind: 'category', id: categoryNodeId(cluster.id, category), parentId: node.id, clusterId: cluster.id, category }),
       );
+      return [...categories, ...(await this.runsNode(node))];
     } catch (err) {
       if (!this.registry.get(node.clusterId)) return [];
       let status = this.status.get(cluster.id);
@@ -267,8 +294,21 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         status = { state: 'error', kind: connectErrorKind(err), message: errorMessage(err), checkedAt: Date.now() };
         this.status.set(cluster.id, status);
       }
-      return [this.errorRow(node.id, cluster.id, status)];
+      // Runs stay reachable while the cluster is down (their journals are local files).
+      return [this.errorRow(node.id, cluster.id, status), ...(await this.runsNode(node))];
     }
+  }
+
+  /** The "Runs" node, only when this cluster was the source of a run. */
+  private async runsNode(cluster: ClusterNode): Promise<RunsNode[]> {
+    const runs = await this.runSource?.runsForCluster(cluster.clusterId).catch(() => []);
+    if (!runs?.length) return [];
+    return [this.intern<RunsNode>({ kind: 'runs', id: runsNodeId(cluster.clusterId), parentId: cluster.id, clusterId: cluster.clusterId })];
+  }
+
+  private async loadRuns(node: RunsNode): Promise<ExplorerNode[]> {
+    const runs = (await this.runSource?.runsForCluster(node.clusterId)) ?? [];
+    return runs.map((run) => this.intern<RunNode>({ kind: 'run', id: `${node.id}/${run.runId}`, parentId: node.id, clusterId: node.clusterId, runId: run.runId, run }));
   }
 
   private errorRow(parentId: string, clusterId: string, status: Extract<ClusterStatus, { state: 'error' }>): MessageNode {
