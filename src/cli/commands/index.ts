@@ -1,5 +1,9 @@
+import { demoCommand } from './demo';
 import { labCommand } from './lab';
 import { logicalUpgradeCommand } from './logical-upgrade';
+import { minorUpgradeCommand } from './minor-upgrade';
+import { probeCommand } from './probe';
+import { rollingSwitchoverCommand } from './rolling-switchover';
 
 /** Registry of CLI commands: one file per command, listed here. */
 export interface CliCommand {
@@ -9,4 +13,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: CliCommand[] = [labCommand, logicalUpgradeCommand];
+export const commands: CliCommand[] = [labCommand, logicalUpgradeCommand, rollingSwitchoverCommand, minorUpgradeCommand, demoCommand, probeCommand];
