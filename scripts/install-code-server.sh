@@ -69,7 +69,7 @@ mkdir -p "$DIR"
 JSON
 (
   cd "$DIR"
-  TMPDIR="$TMP" npm_config_yes=true npm install --unsafe-perm --no-audit --no-fund --loglevel=error \
+  TMPDIR="$TMP" npm_config_yes=true npm install --unsafe-perm --save-exact --no-audit --no-fund --loglevel=error \
     "code-server@$VERSION"
 )
 echo "npm install code-server@$VERSION: $(elapsed "$t") s"
@@ -79,5 +79,5 @@ if [[ "$got" != "$VERSION" ]]; then
   echo "code-server install failed: found version '${got:-none}' in $DIR" >&2
   exit 1
 fi
-"$BIN" --version | head -n 1
+XDG_CONFIG_HOME="$TMP" XDG_DATA_HOME="$TMP" "$BIN" --version | head -n 1  # no config file in $HOME
 echo "code-server $VERSION installed in $DIR (total $(elapsed "$START") s)"
