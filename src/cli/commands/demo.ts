@@ -14,7 +14,8 @@ Runs a complete major upgrade by logical replication on this machine, under writ
      every ${DEMO_DEFAULTS.probeIntervalMs} ms and TPC-B-like writers, all retrying on errors as an application would,
   4. runs the whole logical-upgrade runbook, every step confirmed automatically, printing each step's statements,
   5. prints the write-unavailable window (runbook, probe, writers), lost and duplicated commits (must be 0), row
-     and balance checks, and where the journal and the upgrade record are; then stops the servers.
+     and balance checks, and where the journal and the upgrade record are; then stops the servers and removes
+     their data directories (the journal and the record stay in --dir).
 The schema is copied with pg_dump | psql when a pg_dump at least as new as the source is installed; otherwise the
 demo creates the (known) tables on the target itself.
 

@@ -1,0 +1,151 @@
+// Switchover benchmark: `npm run bench:switchover` (node --import tsx scripts/bench-switchover.ts [options]).
+// PG14 → 16, pgbench scale 30, 20 TPC-B-like writers through seed 001's multi-host connection string, 10 guarded
+// switchovers (the runbook's) and 10 scripted manual ones (seed 001's psql steps), back and forth on one pair.
+// Prints p50 / max of the write-unavailable window as the writers saw it, lost and duplicated commits, and writes
+// the results into BENCHMARKS.md (its "Switchover" section only) with the machine and the date.
+//
+// Options: --switchovers N (per method, default 10)  --scale N (30)  --writers N (20)  --from V (14)  --to V (16)
+//          --port-base N (15700)  --dir DIR (.lab/bench)  --no-manual  --keep  --no-write (do not touch BENCHMARKS.md)
+//          --storm (writers reconnect each on its own instead of like a pool)
+//          --lag-threshold BYTES (the runbook's lagThresholdBytes; default its own, 1 MiB)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { runSwitchoverBench, type BenchMethod, type BenchMethodSummary, type BenchResult } from '../src/core/demo/bench';
+
+const TARGETS = { p50: 300, max: 1000 };
+const START = '<!-- bench:switchover:start -->';
+const END = '<!-- bench:switchover:end -->';
+
+function args(argv: string[]) {
+  const o = { switchovers: 10, scale: 30, writers: 20, from: '14', to: '16', portBase: 15700, dir: '.lab/bench', manual: true, keep: false, write: true, storm: false, lagThreshold: undefined as number | undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = () => {
+      const v = next();
+      if (!/^\d+$/.test(v) || Number(v) < 1) throw new Error(`${a} must be a positive whole number, got "${v}"`);
+      return Number(v);
+    };
+    switch (a) {
+      case '--switchovers': o.switchovers = int(); break;
+      case '--scale': o.scale = int(); break;
+      case '--writers': o.writers = int(); break;
+      case '--from': o.from = next(); break;
+      case '--to': o.to = next(); break;
+      case '--port-base': o.portBase = int(); break;
+      case '--dir': o.dir = next(); break;
+      case '--no-manual': o.manual = false; break;
+      case '--keep': o.keep = true; break;
+      case '--no-write': o.write = false; break;
+      case '--storm': o.storm = true; break;
+      case '--lag-threshold': o.lagThreshold = int(); break;
+      default: throw new Error(`unknown option "${a}"`);
+    }
+  }
+  return o;
+}
+
+const ms = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v)} ms`);
+const LABEL: Record<BenchMethod, string> = { guarded: 'guarded switchover (runbook)', manual: 'manual, seed 001 psql steps' };
+
+function verdict(s: BenchMethodSummary): string {
+  const ok = (s.writersWindowP50 ?? Infinity) <= TARGETS.p50 && (s.writersWindowMax ?? Infinity) <= TARGETS.max && s.lostCommits === 0 && s.duplicates === 0 && s.balanceBroken === 0 && s.overlapped === 0;
+  return ok ? 'meets the targets' : 'MISSES the targets';
+}
+
+function summaryTable(r: BenchResult): string[] {
+  const rows = [
+    '| method | switchovers | writers\' window p50 | max | worst single client p50 | max | procedure p50 | max | lost commits | duplicated | switchovers with lost updates | both writable |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+  ];
+  for (const s of r.summaries) {
+    rows.push(`| ${LABEL[s.method]} | ${s.runs} | **${ms(s.writersWindowP50)}** | **${ms(s.writersWindowMax)}** | ${ms(s.worstClientP50)} | ${ms(s.worstClientMax)} | ${ms(s.procedureP50)} | ${ms(s.procedureMax)} | **${s.lostCommits}** | ${s.duplicates} | ${s.balanceBroken} | ${s.overlapped} |`);
+  }
+  return rows;
+}
+
+const loadAtStart = loadavg()[0];
+
+function markdown(r: BenchResult, o: ReturnType<typeof args>): string {
+  const cpu = cpus();
+  const date = new Date().toISOString().replace('T', ' ').slice(0, 16);
+  const lines = [
+    START,
+    '## Switchover: write-unavailable window under load (`npm run bench:switchover`)',
+    '',
+    `Run ${date} UTC on ${cpu.length} CPU(s) (${cpu[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node ${process.version}; PostgreSQL ${r.servers.a} → ${r.servers.b} (lab npm builds, default settings), runbook defaults${o.lagThreshold ? ` except lagThresholdBytes = ${o.lagThreshold}` : ''}, pgbench scale ${o.scale}, ${o.writers} concurrent TPC-B-like writers through \`host=old,new target_session_attrs=read-write\` that retry on errors (${o.storm ? 'backoff 10 → 100 ms, each client reconnecting on its own' : 'backoff 5 → 20 ms; while no server accepts writes one of them probes the host list every 10 ms and the others wait, as a pool does'}). Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (other work shares this machine).`,
+    '',
+    `Targets: window p50 ≤ ${TARGETS.p50} ms, max ≤ ${TARGETS.max} ms, 0 lost commits.`,
+    '',
+    ...summaryTable(r),
+    '',
+    ...r.summaries.map((s) => `- ${LABEL[s.method]}: ${verdict(s)}.`),
+    '- The window is mostly CPU time on the two servers and the clients: on a busy machine it grows. Compare the load averages before comparing runs.',
+    '- The manual way has no guard against a transaction still under way on the source when "lag looks 0" (no session is terminated, no frozen WAL position): losing an update then is a race, so 0 lost in a few runs does not make it safe.',
+    '',
+    'How it is measured:',
+    '- One pair of servers is prepared once by the logical-upgrade runbook (schema copy, publication, subscription, initial copy, data comparison), then switched back and forth. Between switchovers, outside any window, replication is turned around: the new server drops its subscription and the old one subscribes to the new one from a slot created just before the new one opened (copy_data = false). Every switchover starts from the same state: old server open, new one frozen (read-only) and caught up.',
+    '- **Writers\' window**: the last commit the old server acknowledged to any writer → the first commit the new one acknowledged (no writer could commit in between). **Worst single client**: the longest one writer waited between two of its own commits across the switchover (includes its retry backoff and reconnects). **Procedure**: the runbook\'s own `writeUnavailableMs` (source freeze → target open), or for the manual way the first psql command started → the last one done.',
+    '- **Lost commits**: transactions acknowledged to a writer whose pgbench_history row (tagged with a client-generated id) is missing on the new server afterwards; **duplicated**: tagged rows found twice. **Lost updates**: the TPC-B sums (accounts, tellers, branches, history deltas) move apart — a replicated UPDATE that arrived after the new server had opened overwrote a newer balance.',
+    '- Guarded switchover = the runbook\'s `switchover` step (target frozen, source frozen by ALTER SYSTEM + every client session terminated + prepared transactions checked, drain until the slot\'s confirmed_flush_lsn reaches the frozen WAL position, setval, reverse-replication slot, target opened).',
+    '- Manual = seed 001\'s steps as a DBA would type them, scripted with psql 15 as fast as psql starts (a human adds seconds): the target is already read-only, then',
+    ...r.manualScript.map((l) => `  - \`${l}\``),
+    '  The reverse-replication slot is not in the seed; it is there (and inside the window) for both methods so the pair can switch back.',
+    '',
+    '<details><summary>Every switchover</summary>',
+    '',
+    '| # | method | from → to | writers\' window | worst client | procedure | detail | txns | tps | lost | dup | lost updates |',
+    '| --: | --- | --- | --: | --: | --: | --- | --: | --: | --: | --: | --- |',
+    ...r.iterations.map((i, k) => `| ${k + 1} | ${i.method} | ${i.from} → ${i.to} | ${ms(i.writersWindowMs)}${i.overlapped ? ' (both writable!)' : ''} | ${ms(i.worstClientMs)} | ${ms(i.procedureMs)} | ${Object.entries(i.detail).map(([k2, v]) => `${k2} ${typeof v === 'number' ? Math.round(v) : v}`).join(', ')} | ${i.acked} | ${i.tps} | ${i.lostCommits} | ${i.duplicates} | ${i.balanceBroken ? 'yes' : 'no'} |`),
+    '',
+    '</details>',
+    '',
+    `Whole benchmark: ${Math.round(r.totalMs / 1000)} s (preparation ${Math.round(r.setupMs / 1000)} s).`,
+    END,
+  ];
+  return lines.join('\n');
+}
+
+function writeBenchmarks(section: string): string {
+  const file = resolve('BENCHMARKS.md');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures measured by the scripts in `scripts/` (each section says how to run it). Machine and date are given per section.\n';
+  const i = text.indexOf(START);
+  const j = text.indexOf(END);
+  const next = i >= 0 && j > i ? `${text.slice(0, i)}${section}${text.slice(j + END.length)}` : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+  return file;
+}
+
+async function main(): Promise<number> {
+  let o: ReturnType<typeof args>;
+  try {
+    o = args(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench-switchover: ${(err as Error).message}`);
+    return 2;
+  }
+  const t0 = Date.now();
+  const log = (s: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s  ${s}`);
+  const result = await runSwitchoverBench({
+    from: o.from, to: o.to, scale: o.scale, writers: o.writers, switchovers: o.switchovers,
+    methods: o.manual ? ['guarded', 'manual'] : ['guarded'], dir: resolve(o.dir), portBase: o.portBase, keep: o.keep,
+    warmupMs: 2000, afterMs: 1000, coordinatedReconnect: !o.storm, lagThresholdBytes: o.lagThreshold, log,
+  });
+  console.log('');
+  for (const s of result.summaries) {
+    console.log(`${LABEL[s.method]}: writers' window p50 ${ms(s.writersWindowP50)}, max ${ms(s.writersWindowMax)}; worst client p50 ${ms(s.worstClientP50)}, max ${ms(s.worstClientMax)}; procedure p50 ${ms(s.procedureP50)}, max ${ms(s.procedureMax)}; lost ${s.lostCommits}, duplicated ${s.duplicates}, lost updates in ${s.balanceBroken} switchover(s) — ${verdict(s)}`);
+  }
+  if (o.write) console.log(`results written to ${writeBenchmarks(markdown(result, o))}`);
+  const guarded = result.summaries.find((s) => s.method === 'guarded');
+  return guarded && verdict(guarded) === 'meets the targets' ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (err: unknown) => {
+  console.error(`bench-switchover: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});

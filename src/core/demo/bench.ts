@@ -1,0 +1,284 @@
+/**
+ * The switchover benchmark: one pair of lab servers (default 14 → 16, pgbench scale 30), prepared once by the
+ * logical-upgrade runbook, then switched back and forth under 20 TPC-B-like writers — N times with the runbook's
+ * guarded switchover, then N times with seed 001's manual psql steps — measuring each window as the writers saw
+ * it and proving lost / duplicated commits and lost updates (TPC-B balance sums) after every switchover.
+ *
+ * Between switchovers (outside any window) replication is turned around: the old forward subscription is dropped
+ * and the old server subscribes to the new one from the slot created just before the new one opened
+ * (copy_data = false), so every switchover starts from the same state: old open, new frozen and caught up.
+ */
+import type { Client } from 'pg';
+import { connectLab, labDown, labUp, type LabServer } from '../lab';
+import { initPgbenchData, pgbenchSchemaStatements, multiHostConnection, percentile, startWriters, type BalanceCheck, type WritersReport } from '../probe';
+import { maxOf } from '../probe/timing';
+import { runRunbook } from '../runbook';
+import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../runbooks/logical';
+import { quoteIdent, quoteLiteral } from '../sql';
+import { manualSwitchover, manualSwitchoverScript } from './manual';
+import { findPsql, pgDumpUsable } from './schema';
+import { DemoUi } from './ui';
+
+export type BenchMethod = 'guarded' | 'manual';
+
+export interface BenchOptions {
+  from: string;
+  to: string;
+  scale: number;
+  writers: number;
+  switchovers: number; // per method
+  methods: BenchMethod[];
+  dir: string;
+  portBase: number;
+  keep: boolean;
+  /** Load before each switchover, and after it once every writer is back. */
+  warmupMs: number;
+  afterMs: number;
+  /** The runbook's lagThresholdBytes (default its own, 1 MiB): how far behind the subscriber may be at the freeze. */
+  lagThresholdBytes?: number;
+  /** Writers reconnect like a pool (one probes, the others wait); false: each on its own. */
+  coordinatedReconnect: boolean;
+  log(line: string): void;
+}
+
+export interface BenchIteration {
+  method: BenchMethod;
+  n: number;
+  from: string;
+  to: string;
+  /** The procedure's own figure: runbook writeUnavailableMs (freeze → open), or first psql started → last psql done. */
+  procedureMs: number;
+  /** Writers: last commit acknowledged by the old server → first by the new one (nobody could commit). */
+  writersWindowMs?: number;
+  /** Writers: the longest any single client waited between two of its commits across the switchover. */
+  worstClientMs?: number;
+  p50ClientMs?: number;
+  /** The old server acknowledged commits after the new one had started to: both were writable. */
+  overlapped: boolean;
+  acked: number;
+  tps: number;
+  lostCommits: number;
+  duplicates: number;
+  /** The TPC-B sums moved apart during this switchover: updates were lost (or applied twice). */
+  balanceBroken: boolean;
+  detail: Record<string, number | string | undefined>;
+}
+
+export interface BenchMethodSummary {
+  method: BenchMethod;
+  runs: number;
+  writersWindowP50?: number;
+  writersWindowMax?: number;
+  worstClientP50?: number;
+  worstClientMax?: number;
+  procedureP50?: number;
+  procedureMax?: number;
+  lostCommits: number;
+  duplicates: number;
+  balanceBroken: number;
+  overlapped: number;
+}
+
+export interface BenchResult {
+  servers: { a: string; b: string };
+  setupMs: number;
+  iterations: BenchIteration[];
+  summaries: BenchMethodSummary[];
+  manualScript: string[];
+  totalMs: number;
+}
+
+interface Direction {
+  source: LabServer;
+  target: LabServer;
+  params: LogicalUpgradeParams;
+}
+
+/** Publication on server x, and the subscription (= slot name) that replicates x to the other server. */
+const names = (x: 'a' | 'b') => ({ pub: `bench_pub_${x}`, sub: x === 'a' ? 'bench_ab' : 'bench_ba' });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function withClient<T>(server: LabServer, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await connectLab(server);
+  try {
+    await c.query('SET default_transaction_read_only = off');
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const endpoint = (s: LabServer) => `${s.host}:${s.port}`;
+const imbalance = (b: BalanceCheck) => [BigInt(b.accounts) - BigInt(b.history), BigInt(b.tellers) - BigInt(b.history), BigInt(b.branches) - BigInt(b.history)].join(',');
+
+export function summarize(method: BenchMethod, its: BenchIteration[]): BenchMethodSummary {
+  const mine = its.filter((i) => i.method === method);
+  const w = mine.map((i) => i.writersWindowMs).filter((v): v is number => v !== undefined);
+  const c = mine.map((i) => i.worstClientMs).filter((v): v is number => v !== undefined);
+  const p = mine.map((i) => i.procedureMs);
+  return {
+    method, runs: mine.length,
+    writersWindowP50: percentile(w, 50), writersWindowMax: maxOf(w),
+    worstClientP50: percentile(c, 50), worstClientMax: maxOf(c),
+    procedureP50: percentile(p, 50), procedureMax: maxOf(p),
+    lostCommits: mine.reduce((n, i) => n + i.lostCommits, 0),
+    duplicates: mine.reduce((n, i) => n + i.duplicates, 0),
+    balanceBroken: mine.filter((i) => i.balanceBroken).length,
+    overlapped: mine.filter((i) => i.overlapped).length,
+  };
+}
+
+export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> {
+  const t0 = Date.now();
+  const psql = o.methods.includes('manual') ? await findPsql() : undefined;
+  if (o.methods.includes('manual') && !psql) throw new Error('the manual comparison needs psql (e.g. apt-get install postgresql-client-15); or run only the guarded switchovers (--no-manual)');
+  await labDown({ dir: o.dir, purge: true });
+  const up = await labUp([o.from, o.to], { dir: o.dir, portBase: o.portBase });
+  const [a, b] = up.servers;
+  const iterations: BenchIteration[] = [];
+  try {
+    o.log(`servers: PostgreSQL ${a.version} on ${endpoint(a)}, ${b.version} on ${endpoint(b)}`);
+    await withClient(a, (c) => initPgbenchData(c, o.scale));
+    o.log(`pgbench scale ${o.scale} loaded on ${a.version} (${Math.round((Date.now() - t0) / 1000)} s)`);
+
+    const paramsFrom = (x: 'a' | 'b', copySchema: boolean): LogicalUpgradeParams => {
+      const fwd = names(x);
+      const back = names(x === 'a' ? 'b' : 'a');
+      return defaultLogicalUpgradeParams({
+        publication: fwd.pub, subscription: fwd.sub,
+        reverseReplication: true, reversePublication: back.pub, reverseSubscription: back.sub,
+        copySchema, syncTimeoutMs: 30 * 60_000, lagThresholdBytes: o.lagThresholdBytes,
+      });
+    };
+    const cluster = (s: LabServer) => ({ name: s.name, connection: s.connection, password: async () => s.password });
+    const ui = new DemoUi((_tag, text, level) => { if (level === 'warn' || level === 'error') o.log(`runbook ${level}: ${text}`); });
+    const journalDir = `${o.dir}/journal`;
+    // the gate's "wait until it catches up" is retried below: not worth a warning each time
+    const quietUi = new DemoUi((_tag, text, level) => { if ((level === 'warn' || level === 'error') && !/behind/.test(text)) o.log(`runbook ${level}: ${text}`); });
+
+    // ---- prepare once: the runbook up to the data comparison ----
+    const copySchema = await pgDumpUsable(a.major, b.major);
+    if (!copySchema) {
+      await withClient(b, async (c) => { for (const sql of pgbenchSchemaStatements()) await c.query(sql); });
+    }
+    const setup = await runRunbook({ runbook: logicalUpgradeRunbook, clusters: { source: cluster(a), target: cluster(b) }, params: paramsFrom('a', copySchema), ui, journalDir, operator: 'bench', until: 'verify-data' });
+    if (setup.status !== 'paused' && setup.status !== 'succeeded') throw new Error(`preparing replication failed: ${setup.message}`);
+    const setupMs = Date.now() - t0;
+    o.log(`replication ${a.version} → ${b.version} ready (${Math.round(setupMs / 1000)} s)`);
+
+    const connection = multiHostConnection([{ host: a.host, port: a.port }, { host: b.host, port: b.port }], a.user, a.database);
+    const password = async (ep: { port: number }) => [a, b].find((s) => s.port === ep.port)?.password;
+    let dir: Direction = { source: a, target: b, params: paramsFrom('a', false) };
+    let lastImbalance = '0,0,0';
+
+    const prepare = async (d: Direction) => {
+      // the reverse publication on the frozen target (the guarded switchover would create it before its freeze too)
+      await withClient(d.target, async (c) => {
+        const r = await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [d.params.reversePublication]);
+        if (!r.rowCount) await c.query(`CREATE PUBLICATION ${quoteIdent(d.params.reversePublication)} FOR ALL TABLES`);
+      });
+      // same start for both methods: the subscriber caught up (the guarded switchover's gate: ≤ lagThresholdBytes)
+      await waitFor('the subscriber to catch up', () => withClient(d.source, async (c) => {
+        const r = await c.query<{ lag: string | null }>('SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::text AS lag FROM pg_replication_slots WHERE slot_name = $1', [d.params.subscription]);
+        return r.rows[0]?.lag !== null && r.rows[0] !== undefined && Number(r.rows[0].lag) <= d.params.lagThresholdBytes;
+      }), 60_000);
+    };
+
+    const turnAround = async (d: Direction) => {
+      // outside the window: the new server stops subscribing; the old one subscribes to it from the reverse slot
+      await withClient(d.target, (c) => c.query(`DROP SUBSCRIPTION IF EXISTS ${quoteIdent(d.params.subscription)}`));
+      const conninfo = `host=${d.target.host} port=${d.target.port} user=${d.target.user} dbname=${d.target.database} password=${d.target.password}`;
+      await withClient(d.source, (c) => c.query(`CREATE SUBSCRIPTION ${quoteIdent(d.params.reverseSubscription)} CONNECTION ${quoteLiteral(conninfo)} PUBLICATION ${quoteIdent(d.params.reversePublication)} WITH (copy_data = false, create_slot = false, slot_name = ${quoteLiteral(d.params.reverseSubscription)}, streaming = on)`));
+    };
+
+    for (const method of o.methods) {
+      for (let n = 1; n <= o.switchovers; n++) {
+        await prepare(dir);
+        const writers = await startWriters({ connection, password, clients: o.writers, coordinatedReconnect: o.coordinatedReconnect });
+        await sleep(o.warmupMs);
+        let procedureMs: number;
+        let detail: BenchIteration['detail'];
+        const guardedSwitchover = () => runRunbook({
+          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover',
+        });
+        if (method === 'guarded') {
+          // The runbook refuses to start while the subscriber is too far behind (its gate); an operator waits and retries.
+          let r = await guardedSwitchover();
+          let gateRetries = 0;
+          while (r.steps.find((s) => s.id === 'switchover')?.status !== 'succeeded' && /behind/.test(r.message ?? '') && gateRetries < 30) {
+            gateRetries++;
+            await sleep(500);
+            r = await guardedSwitchover();
+          }
+          const step = r.steps.find((s) => s.id === 'switchover');
+          if (step?.status !== 'succeeded') {
+            await writers.stop();
+            throw new Error(`guarded switchover ${n} did not succeed: ${r.message}`);
+          }
+          const out = step.outputs ?? {};
+          procedureMs = Number(out.writeUnavailableMs);
+          detail = { drainMs: Number(out.drainMs), sourceFreezeMs: Number(out.sourceFreezeMs), terminated: Number(out.terminatedBackends), ...(gateRetries ? { gateRetries } : {}) };
+        } else {
+          const r = await manualSwitchover({
+            psql: psql!, source: dir.source, target: dir.target, subscription: dir.params.subscription, reverseSlot: dir.params.reverseSubscription,
+          });
+          procedureMs = r.windowMs;
+          detail = { lagZeroMs: Math.round(r.lagZeroMs), polls: r.polls };
+        }
+        const target = endpoint(dir.target);
+        await waitFor('every writer to commit on the new server', async () => {
+          const s = writers.snapshot();
+          return (s.perHost[target] ?? 0) >= o.writers * 5 && s.clientsFailing === 0;
+        }, 60_000);
+        await sleep(o.afterMs);
+        const report: WritersReport = await writers.stop();
+        const v = await withClient(dir.target, (c) => writers.verify(c));
+        const imb = imbalance(v.balances);
+        const it: BenchIteration = {
+          method, n, from: `${dir.source.version} ${endpoint(dir.source)}`, to: `${dir.target.version} ${target}`,
+          procedureMs,
+          writersWindowMs: report.window.hostSwitch?.durationMs,
+          worstClientMs: report.window.worstClientGapMs,
+          p50ClientMs: report.window.p50ClientGapMs,
+          overlapped: report.window.hostSwitch?.overlapped ?? false,
+          acked: report.acked, tps: report.tps,
+          lostCommits: v.lostCommits, duplicates: v.duplicates,
+          balanceBroken: imb !== lastImbalance,
+          detail,
+        };
+        lastImbalance = imb;
+        iterations.push(it);
+        o.log(`${method} ${n}/${o.switchovers} ${it.from} → ${it.to}: writers saw ${fmt(it.writersWindowMs)} (worst client ${fmt(it.worstClientMs)}), procedure ${fmt(it.procedureMs)}; ${it.acked} txns, ${it.lostCommits} lost, ${it.duplicates} duplicated${it.balanceBroken ? ', BALANCES BROKEN (lost updates)' : ''}${it.overlapped ? ', BOTH WRITABLE' : ''}`);
+        await turnAround(dir);
+        const back = dir.source === a ? 'b' : 'a';
+        dir = { source: dir.target, target: dir.source, params: paramsFrom(back, false) };
+      }
+    }
+    const manualScript = manualSwitchoverScript({ source: a, target: b, subscription: 'bench_ab', reverseSlot: 'bench_ba' })
+      .map((s) => `${s.server}: ${s.sql.join('; ')}${s.repeat ? '   -- repeated until it returns t' : ''}`);
+    return {
+      servers: { a: `${a.version}`, b: `${b.version}` },
+      setupMs,
+      iterations,
+      summaries: o.methods.map((m) => summarize(m, iterations)),
+      manualScript,
+      totalMs: Date.now() - t0,
+    };
+  } finally {
+    // the data directories are big (scale 30 ≈ 0.5 GB each): removed unless kept
+    if (!o.keep) await labDown({ dir: o.dir, purge: true }).catch(() => undefined);
+  }
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined ? '—' : `${Math.round(v)} ms`;
+}
