@@ -12,7 +12,7 @@ import { clusterTooltip, emptyCategoryText, endpointsSummary, type ConnectionFac
 import { clusterItem, clusterTooltipItem, nodeItem } from './items';
 import {
   CATEGORIES, categoryNodeId, clusterNodeId, groupNodeId, messageNodeId, objectNodeId, runsNodeId, standbyKey,
-  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode, type RunNode, type RunsNode,
+  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode, type ObjectNode, type RunNode, type RunsNode,
 } from './nodes';
 
 /** Where the "Runs" rows come from (the runbook feature's RunStore); read from journals, never from a database. */
@@ -26,23 +26,38 @@ const t = vscode.l10n.t;
 
 interface ChildrenEntry {
   promise: Promise<ExplorerNode[]>;
+  settled?: boolean;
   /** For cluster nodes: whether the children were computed from a failed connection. */
   failed?: boolean;
+  /** For cluster nodes: the status changed while loading (connecting); re-render once, when the load settles. */
+  statusChanged?: boolean;
 }
 
 /**
  * The Cluster Explorer. Lazy: a cluster connects when it is expanded (overview query), each category runs ONE catalog
- * query when expanded. Children are cached until a refresh so re-rendering a node (status change) does not re-query.
- * Node objects are kept per id and reused, so refreshing one node by its object works and ids stay stable.
+ * query when expanded. Children are cached until a refresh so re-rendering (status change) does not re-query.
+ *
+ * Every change is announced to VS Code as a WHOLE-TREE change (`onDidChangeTreeData(undefined)`), never for one
+ * element. VS Code (1.100, extHostTreeViews) applies an element refresh on its side when its debounced, queued
+ * refresh runs (at once, or 200 ms and more after the event): it drops the element's registered subtree, but a
+ * getChildren it already awaits for that element or a descendant keeps the dropped parent and, when it completes,
+ * registers the children's ids again; the re-fetch the refresh starts then fails with "Element with id … is already
+ * registered" and the node stays empty. The provider cannot know when VS Code applies the refresh, and the view may
+ * start a fetch (an expand) meanwhile, so no bookkeeping here makes an element refresh safe. A whole-tree refresh
+ * cancels every pending fetch (their results are dropped, nothing registered); it re-queries only what was
+ * forgotten, everything else comes from the caches (the usual workaround for microsoft/vscode#71698).
+ *
+ * Node objects are kept per id (updated in place by the current load) for getParent / reveal; a load forgotten by a
+ * refresh while it ran neither updates them nor lands in the cache.
  */
 export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly nodes = new Map<string, ExplorerNode>();
   private readonly children = new Map<string, ChildrenEntry>();
-  /** Ids of nodes whose children are loading, and nodes to re-render once nothing below them loads any more. */
-  private readonly loading = new Set<string>();
-  private readonly deferred = new Set<string>();
+  /** What each cluster's row showed when last rendered, and the clusters whose tooltip VS Code resolved since. */
+  private readonly shown = new Map<string, string>();
+  private readonly tooltips = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private runSource: RunSource | undefined;
 
@@ -56,7 +71,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     this.disposables.push(
       registry.onDidChange(() => this.refresh()),
       status.onDidChange(({ clusterId, current }) => this.onStatus(clusterId, current)),
-      passwords.onDidChange((clusterId) => this.rerender(clusterId)),
+      // Only the tooltip shows the password (resolved on hover, then kept by VS Code until the row is re-rendered).
+      passwords.onDidChange((clusterId) => {
+        if (this.tooltips.has(clusterId)) this.rerender();
+      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('pgUpgradePilot.explorer.groupByGroup')) this.refresh();
       }),
@@ -67,32 +85,26 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   setRunSource<V extends { runId: string }>(source: RunSource<V>): void {
     this.runSource = source as unknown as RunSource;
     this.disposables.push(source.onDidChange((clusterId) => {
+      // Only the run lists are re-read: a cluster's "Runs" node is computed on each fetch of its children, not cached.
       for (const id of [...this.children.keys()]) {
-        if (id.endsWith('/runs') && (clusterId === undefined || id === runsNodeId(clusterId))) this.children.delete(id);
+        if (id.endsWith('/runs') && (clusterId === undefined || id === runsNodeId(clusterId))) this.forget(id);
       }
-      if (clusterId === undefined) this.changed.fire(undefined);
-      else this.refresh(clusterId);
+      this.rerender();
     }));
   }
 
-  /** Re-queries everything (no argument) or one cluster's subtree; re-renders the affected nodes. */
+  /** Re-queries everything (no argument) or one cluster's subtree, and re-renders. */
   refresh(clusterId?: string): void {
-    if (clusterId === undefined) {
-      this.children.clear();
-      this.changed.fire(undefined);
-      return;
-    }
-    this.forgetSubtree(clusterId);
-    const node = this.nodes.get(clusterNodeId(clusterId));
-    if (node) this.fireNode(node);
-    else this.changed.fire(undefined);
+    if (clusterId === undefined) this.children.clear();
+    else this.forget(clusterNodeId(clusterId));
+    this.rerender();
   }
 
   /** Re-queries one category (or the whole cluster for any other node). */
   refreshNode(node: ExplorerNode): void {
     if (node.kind === 'category') {
-      this.children.delete(node.id);
-      this.fireNode(this.nodes.get(node.id) ?? node);
+      this.forget(node.id);
+      this.rerender();
     } else if (node.kind === 'group') {
       this.refresh();
     } else {
@@ -115,49 +127,60 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     await this.getChildren(node);
   }
 
-  private rerender(clusterId: string): void {
-    const node = this.nodes.get(clusterNodeId(clusterId));
-    if (node) this.fireNode(node);
+  /**
+   * Tells VS Code to re-render. Always the whole tree (see the class comment): an element refresh while VS Code still
+   * fetches below that element registers ids twice. Cached children are served again without a query.
+   */
+  private rerender(): void {
+    this.tooltips.clear();
+    this.changed.fire(undefined);
   }
 
   /**
-   * Re-renders one node, but never while its children (or its descendants') are still loading: VS Code would fetch
-   * them a second time while the first fetch is pending and reject the ids as "already registered". Such a refresh is
-   * done once the loads below the node settle. (A whole-tree refresh is safe: VS Code cancels pending fetches.)
+   * A status change re-renders only when the tree shows something else: the children are stale, or the row's text,
+   * icon or menus (or a tooltip VS Code keeps) changed; changes while the cluster connects (its load is pending) make
+   * one re-render when it ends. Each re-render gives every row a new object in the view, and VS Code's commands that
+   * hold a row across a refresh (list.expand: the Right arrow) then miss it: fewer re-renders, fewer misses.
    */
-  private fireNode(node: ExplorerNode): void {
-    if (this.busy(node.id)) this.deferred.add(node.id);
-    else this.changed.fire(node);
-  }
-
-  private busy(id: string): boolean {
-    for (const loading of this.loading) if (loading === id || loading.startsWith(`${id}/`)) return true;
-    return false;
-  }
-
-  private loaded(id: string): void {
-    this.loading.delete(id);
-    for (const waiting of [...this.deferred]) {
-      if (this.busy(waiting)) continue;
-      this.deferred.delete(waiting);
-      const node = this.nodes.get(waiting);
-      if (node) this.changed.fire(node);
-    }
-  }
-
   private onStatus(clusterId: string, current: ClusterStatus): void {
     const entry = this.children.get(clusterNodeId(clusterId));
     const failed = current.state === 'error';
     // Children computed under the other outcome are stale (connected <-> failed, or the connection was reset).
-    if (current.state === 'unknown' || (entry?.failed !== undefined && entry.failed !== failed)) this.forgetSubtree(clusterId);
-    this.rerender(clusterId);
+    if (current.state === 'unknown' || (entry?.failed !== undefined && entry.failed !== failed)) {
+      this.forget(clusterNodeId(clusterId));
+      this.rerender();
+    } else if (entry && !entry.settled) {
+      entry.statusChanged = true;
+    } else {
+      this.rerenderIfShownChanged(clusterId);
+    }
   }
 
-  private forgetSubtree(clusterId: string): void {
-    const prefix = clusterNodeId(clusterId);
-    for (const id of [...this.children.keys()]) {
-      if (id === prefix || id.startsWith(`${prefix}/`)) this.children.delete(id);
-    }
+  private rerenderIfShownChanged(clusterId: string): void {
+    const before = this.shown.get(clusterId);
+    const now = this.clusterRow({ kind: 'cluster', id: clusterNodeId(clusterId), clusterId })?.key;
+    if (this.tooltips.has(clusterId) || (before !== undefined && before !== now)) this.rerender();
+  }
+
+  /** A cluster's row as it would render now, and a key of what it shows (text, menus, icon, its categories' database). */
+  private clusterRow(node: ClusterNode): { item: vscode.TreeItem; key: string } | undefined {
+    const cluster = this.registry.get(node.clusterId);
+    if (!cluster) return undefined;
+    const status = this.status.get(node.clusterId);
+    const item = clusterItem(node, cluster, status, !this.groupingEnabled());
+    const icon = item.iconPath instanceof vscode.ThemeIcon ? [item.iconPath.id, item.iconPath.color?.id] : [];
+    const database = status.state === 'connected' ? status.overview?.currentDatabase : undefined;
+    return { item, key: JSON.stringify([item.label, item.description, item.contextValue, icon, database]) };
+  }
+
+  /**
+   * Forgets the cached children of a node and of everything below it, and the node objects below it: the next fetch
+   * loads them again. A load still running for a forgotten entry finishes unseen (see `cached`).
+   */
+  private forget(id: string): void {
+    const below = (other: string) => other.startsWith(`${id}/`);
+    for (const key of [...this.children.keys()]) if (key === id || below(key)) this.children.delete(key);
+    for (const key of [...this.nodes.keys()]) if (below(key)) this.nodes.delete(key);
   }
 
   /** Returns the known instance for this id (updated in place) or registers the new one. */
@@ -178,9 +201,10 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       return item;
     }
     if (node.kind === 'cluster') {
-      const cluster = this.registry.get(node.clusterId);
-      if (!cluster) return new vscode.TreeItem(t('(removed)'));
-      return clusterItem(node, cluster, this.status.get(node.clusterId), !this.groupingEnabled());
+      const row = this.clusterRow(node);
+      if (!row) return new vscode.TreeItem(t('(removed)'));
+      this.shown.set(node.clusterId, row.key);
+      return row.item;
     }
     let database: string | undefined;
     if (node.kind === 'category') {
@@ -194,6 +218,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     if (node.kind !== 'cluster') return item;
     const cluster = this.registry.get(node.clusterId);
     if (!cluster) return item;
+    this.tooltips.add(cluster.id);
     const facts: ConnectionFacts = { hasStoredPassword: await this.passwords.has(cluster.id) };
     const conn = await loadConn();
     try {
@@ -217,7 +242,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     if (!node) return this.rootChildren();
     switch (node.kind) {
       case 'group': return this.clusterNodes(node);
-      case 'cluster': return this.cached(node.id, () => this.loadClusterNode(node), true);
+      case 'cluster': return this.clusterChildren(node);
       case 'category': return this.cached(node.id, () => this.loadCategory(node));
       case 'runs': return this.cached(node.id, () => this.loadRuns(node));
       default: return [];
@@ -236,6 +261,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       const stale = node.kind === 'group' ? !groups.includes(node.group) : node.clusterId !== undefined && !live.has(node.clusterId);
       if (stale) this.nodes.delete(id);
     }
+    for (const id of [...this.shown.keys()]) if (!live.has(id)) this.shown.delete(id);
     if (!groups.length) return this.clusterNodes(undefined, false);
     const groupNodes: ExplorerNode[] = groups.map((group) => this.intern<GroupNode>({ kind: 'group', id: groupNodeId(group), group }));
     return [...groupNodes, ...this.clusterNodes(undefined, true)];
@@ -249,27 +275,41 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       .map((c) => this.intern<ClusterNode>({ kind: 'cluster', id: clusterNodeId(c.id), clusterId: c.id, parentId: group?.id }));
   }
 
-  private cached(id: string, load: () => Promise<ExplorerNode[]>, trackFailure = false): Promise<ExplorerNode[]> {
+  /** A cluster's categories (or its error row), cached, then its "Runs" node (re-read each time: runs come and go). */
+  private async clusterChildren(node: ClusterNode): Promise<ExplorerNode[]> {
+    const base = await this.cached(node.id, () => this.loadClusterNode(node), node.clusterId);
+    return [...base, ...(await this.runsNode(node))];
+  }
+
+  /**
+   * The children of `id`, loaded once and shared by every fetch until forgotten (a re-render must not re-query). The
+   * loaded nodes become the known objects for their ids only if the entry is still current when the load ends: a
+   * load that a refresh forgot meanwhile must not overwrite what a newer load found (its result goes only to the
+   * fetch that asked for it, which the refresh's whole-tree re-render cancels or replaces).
+   */
+  private cached(id: string, load: () => Promise<ExplorerNode[]>, trackFailureOf?: string): Promise<ExplorerNode[]> {
     const known = this.children.get(id);
     if (known) return known.promise;
-    for (const nodeId of [...this.nodes.keys()]) {
-      if (nodeId.startsWith(`${id}/`)) this.nodes.delete(nodeId); // objects of the previous load
-    }
-    this.loading.add(id);
-    const entry: ChildrenEntry = { promise: load() };
+    const entry: ChildrenEntry = {
+      promise: load().then((nodes) => {
+        if (this.children.get(id) !== entry) return nodes;
+        if (trackFailureOf) entry.failed = this.status.get(trackFailureOf).state === 'error';
+        return nodes.map((n) => this.intern(n));
+      }),
+    };
     this.children.set(id, entry);
-    void entry.promise.finally(() => this.loaded(id)).catch(() => undefined);
-    if (trackFailure) {
-      const clusterId = (this.nodes.get(id) as ClusterNode | undefined)?.clusterId;
-      void entry.promise.then(() => {
-        if (clusterId) entry.failed = this.status.get(clusterId).state === 'error';
-      });
-    }
+    entry.promise.then(undefined, () => {
+      // A failed load is not kept: the next fetch tries again.
+      if (this.children.get(id) === entry) this.children.delete(id);
+    }).finally(() => {
+      entry.settled = true;
+      if (trackFailureOf && entry.statusChanged && this.children.get(id) === entry) this.rerenderIfShownChanged(trackFailureOf);
+    });
     return entry.promise;
   }
 
   private message(parentId: string, clusterId: string | undefined, fields: Omit<MessageNode, 'kind' | 'id' | 'parentId' | 'clusterId'>): MessageNode {
-    return this.intern<MessageNode>({ kind: 'message', id: messageNodeId(parentId), parentId, clusterId, ...fields });
+    return { kind: 'message', id: messageNodeId(parentId), parentId, clusterId, ...fields };
   }
 
   /** Connects (prompting for a missing password), runs the overview query, returns the five categories. */
@@ -281,10 +321,9 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       const catalog = await loadCatalog();
       const overview = await timed(this.log, `"${cluster.name}" server overview`, () => catalog.fetchServerOverview(client));
       this.status.update(cluster.id, { overview, version: overview.version, checkedAt: Date.now() });
-      const categories = CATEGORIES.map((category) =>
-        this.intern<CategoryNode>({ kind: 'category', id: categoryNodeId(cluster.id, category), parentId: node.id, clusterId: cluster.id, category }),
-      );
-      return [...categories, ...(await this.runsNode(node))];
+      return CATEGORIES.map((category): CategoryNode => (
+        { kind: 'category', id: categoryNodeId(cluster.id, category), parentId: node.id, clusterId: cluster.id, category }
+      ));
     } catch (err) {
       if (!this.registry.get(node.clusterId)) return [];
       let status = this.status.get(cluster.id);
@@ -294,8 +333,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
         status = { state: 'error', kind: connectErrorKind(err), message: errorMessage(err), checkedAt: Date.now() };
         this.status.set(cluster.id, status);
       }
-      // Runs stay reachable while the cluster is down (their journals are local files).
-      return [this.errorRow(node.id, cluster.id, status), ...(await this.runsNode(node))];
+      // The Runs node follows (clusterChildren): runs stay reachable while the cluster is down (local journals).
+      return [this.errorRow(node.id, cluster.id, status)];
     }
   }
 
@@ -308,7 +347,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
 
   private async loadRuns(node: RunsNode): Promise<ExplorerNode[]> {
     const runs = (await this.runSource?.runsForCluster(node.clusterId)) ?? [];
-    return runs.map((run) => this.intern<RunNode>({ kind: 'run', id: `${node.id}/${run.runId}`, parentId: node.id, clusterId: node.clusterId, runId: run.runId, run }));
+    return runs.map((run): RunNode => ({ kind: 'run', id: `${node.id}/${run.runId}`, parentId: node.id, clusterId: node.clusterId, runId: run.runId, run }));
   }
 
   private errorRow(parentId: string, clusterId: string, status: Extract<ClusterStatus, { state: 'error' }>): MessageNode {
@@ -361,17 +400,17 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
     const id = (key: string) => objectNodeId(node.clusterId, node.category, key);
     switch (node.category) {
       case 'databases':
-        return (await catalog.listDatabases(client, version)).map((info) => this.intern({ ...base, kind: 'database', id: id(info.name), info }));
+        return (await catalog.listDatabases(client, version)).map((info): ObjectNode => ({ ...base, kind: 'database', id: id(info.name), info }));
       case 'publications':
-        return (await catalog.listPublications(client, version)).map((info) => this.intern({ ...base, kind: 'publication', id: id(info.name), database, info }));
+        return (await catalog.listPublications(client, version)).map((info): ObjectNode => ({ ...base, kind: 'publication', id: id(info.name), database, info }));
       case 'subscriptions':
-        return (await catalog.listSubscriptions(client, version, { conninfo: superuser })).map((info) =>
-          this.intern({ ...base, kind: 'subscription', id: id(info.name), database, info }),
+        return (await catalog.listSubscriptions(client, version, { conninfo: superuser })).map((info): ObjectNode =>
+          ({ ...base, kind: 'subscription', id: id(info.name), database, info }),
         );
       case 'slots':
-        return (await catalog.listReplicationSlots(client, version)).map((info) => this.intern({ ...base, kind: 'replicationSlot', id: id(info.name), info }));
+        return (await catalog.listReplicationSlots(client, version)).map((info): ObjectNode => ({ ...base, kind: 'replicationSlot', id: id(info.name), info }));
       case 'standbys':
-        return (await catalog.listStandbys(client, version)).map((info) => this.intern({ ...base, kind: 'standby', id: id(standbyKey(info)), info }));
+        return (await catalog.listStandbys(client, version)).map((info): ObjectNode => ({ ...base, kind: 'standby', id: id(standbyKey(info)), info }));
     }
   }
 

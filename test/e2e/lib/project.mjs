@@ -51,7 +51,7 @@ export async function packageVsix(outDir) {
   mkdirSync(outDir, { recursive: true });
   const vsix = join(outDir, 'pg-upgrade-pilot.vsix');
   const args = [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--skip-license',
-    '--allow-missing-repository', '-o', vsix];
+    '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix];
   if (!existsSync(join(ROOT, '.vscodeignore'))) {
     const ignore = join(outDir, 'vscodeignore');
     writeFileSync(ignore, FALLBACK_IGNORE);

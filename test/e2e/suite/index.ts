@@ -24,6 +24,7 @@ function loadSuites(): void {
   require('./smoke.test');
   require('./explorer.test');
   require('./secrets.test');
+  require('./runbook.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
   after(() => stopOwnLab());
 }
