@@ -3,6 +3,7 @@
  * seed 001's multi-host connection string, the logical-upgrade runbook end to end, and the measured window.
  */
 import { DEMO_DEFAULTS, demoOptions, renderDemoSummary, runDemo, styleFor, type DemoOptions } from '../../core/demo';
+import { asUsage, cannotStart, readArgs, unknown } from '../args';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot demo [options]
@@ -33,34 +34,20 @@ Options:
 Exit status: 0 upgraded with nothing lost, 1 the demo failed or a check failed, 2 bad usage.
 `;
 
-class UsageError extends Error {}
-
 export function parseDemoArgs(args: string[]): { options: Partial<DemoOptions>; json: boolean } {
   const o: Partial<DemoOptions> = {};
   let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    const int = (): number => {
-      const v = value();
-      if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number, got "${v}"`);
-      return Number(v);
-    };
+  for (const { flag, value, wholeNumber } of readArgs(args)) {
     switch (flag) {
       case '--from': o.from = value(); break;
       case '--to': o.to = value(); break;
-      case '--scale': o.scale = int(); break;
-      case '--writers': o.writers = int(); break;
+      case '--scale': o.scale = wholeNumber(); break;
+      case '--writers': o.writers = wholeNumber(); break;
       case '--dir': o.dir = value(); break;
-      case '--port-base': o.portBase = int(); break;
+      case '--port-base': o.portBase = wholeNumber(); break;
       case '--keep': o.keep = true; break;
       case '--json': json = true; break;
-      default: throw new UsageError(`unknown ${a.startsWith('-') ? 'option' : 'argument'} "${a}"`);
+      default: unknown(flag);
     }
   }
   return { options: o, json };
@@ -72,10 +59,9 @@ async function run(args: string[]): Promise<number> {
   try {
     const parsed = parseDemoArgs(args);
     json = parsed.json;
-    options = demoOptions(parsed.options);
+    options = asUsage(() => demoOptions(parsed.options));
   } catch (err) {
-    process.stderr.write(`pg-upgrade-pilot demo: ${err instanceof Error ? err.message : String(err)}\nRun "pg-upgrade-pilot demo --help" for the options.\n`);
-    return 2;
+    return cannotStart('demo', err);
   }
   const out = json ? process.stderr : process.stdout;
   const style = styleFor(out);

@@ -2,6 +2,7 @@ import {
   DEFAULT_PORT_BASE, DEFAULT_VERSIONS, LAB_PGPASS_FILE, LAB_STATE_FILE, STANDBY_PORT_OFFSET,
   labDown, labPort, labStatus, labUp, listInstalledBuilds,
 } from '../../core/lab';
+import { cannotStart, readArgs, unknown, UsageError } from '../args';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot lab <up|down|status|versions> [options]
@@ -49,35 +50,21 @@ interface Parsed {
 
 function parse(args: string[]): Parsed {
   const out: Parsed = { sub: undefined, positional: [], standbys: [], purge: false, json: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
+  for (const { flag, value, wholeNumber } of readArgs(args)) {
     switch (flag) {
       case '--dir': out.dir = value(); break;
-      case '--port-base': {
-        const v = value();
-        if (!/^\d+$/.test(v)) throw new UsageError(`--port-base must be a number, got "${v}"`);
-        out.portBase = Number(v);
-        break;
-      }
+      case '--port-base': out.portBase = wholeNumber(); break;
       case '--standby': out.standbys.push(value()); break;
       case '--purge': out.purge = true; break;
       case '--json': out.json = true; break;
       default:
-        if (a.startsWith('-')) throw new UsageError(`unknown option "${a}"`);
-        if (out.sub === undefined) out.sub = a;
-        else out.positional.push(a);
+        if (flag.startsWith('-')) unknown(flag);
+        if (out.sub === undefined) out.sub = flag;
+        else out.positional.push(flag);
     }
   }
   return out;
 }
-
-class UsageError extends Error {}
 
 function withoutPassword(s: { password?: string }): Record<string, unknown> {
   const { password: _password, ...rest } = s;
@@ -140,12 +127,8 @@ export const labCommand: CliCommand = {
     let p: Parsed;
     try {
       p = parse(args);
-    } catch (e) {
-      if (e instanceof UsageError) {
-        process.stderr.write(`pg-upgrade-pilot lab: ${e.message}\n\n${help}`);
-        return 2;
-      }
-      throw e;
+    } catch (err) {
+      return cannotStart('lab', err, help);
     }
     switch (p.sub) {
       case 'up': return up(p);
@@ -156,8 +139,7 @@ export const labCommand: CliCommand = {
         process.stderr.write(help);
         return 2;
       default:
-        process.stderr.write(`pg-upgrade-pilot lab: unknown subcommand "${p.sub}"\n\n${help}`);
-        return 2;
+        return cannotStart('lab', new UsageError(`unknown subcommand "${p.sub}"`), help);
     }
   },
 };

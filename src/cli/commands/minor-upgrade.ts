@@ -3,11 +3,10 @@
  * prompts, a journal per run, --resume, --dry-run, --json.
  */
 import { defaultMinorUpgradeParams, MINOR_STEP_IDS, MINOR_UPGRADE_DEFAULTS, minorUpgradeRunbook, type MinorUpgradeParams } from '../../core/runbooks/minor';
-import {
-  clusterFromFlag, Flags, HOST_FLAGS_HELP, hostSpecFor, journaledParams, oneOf, readHostFlag, readRunFlag, RUN_FLAGS_HELP, runFromCli, unknown, UsageError,
-  type HostFlags, type RunControl,
-} from './host-runbooks';
-import { defaultJournalDir } from './logical-upgrade';
+import { asUsage, oneOf, readArgs, unknown, UsageError } from '../args';
+import { clusterFromFlag } from '../connections';
+import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, type RunControl } from '../runs';
+import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
 import type { CliCommand } from './index';
 
 const d = MINOR_UPGRADE_DEFAULTS;
@@ -70,8 +69,7 @@ interface Parsed {
   server?: string;
   serverName?: string;
   production: boolean;
-  executor?: 'manual' | 'local';
-  labDir?: string;
+  hostPlan: HostPlan;
   host: HostFlags;
   params: Partial<MinorUpgradeParams>;
   databases: string[];
@@ -79,16 +77,13 @@ interface Parsed {
 }
 
 export function parseMinorArgs(args: string[]): Parsed {
-  const f: Parsed = { production: false, host: {}, params: {}, databases: [], run: { yes: false, dryRun: false, json: false } };
-  for (const { flag, value, number } of new Flags(args).each()) {
-    if (readRunFlag(flag, value, f.run)) continue;
-    if (flag !== '--executor' && readHostFlag(flag, value, f.host)) continue;
+  const f: Parsed = { production: false, hostPlan: {}, host: {}, params: {}, databases: [], run: newRunControl() };
+  for (const { flag, value, number } of readArgs(args)) {
+    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan) || readHostFlag(flag, value, f.host)) continue;
     switch (flag) {
       case '--server': f.server = value(); break;
       case '--server-name': f.serverName = value(); break;
       case '--production': f.production = true; break;
-      case '--executor': f.executor = oneOf(flag, value(), ['manual', 'local'] as const); break;
-      case '--lab-dir': f.labDir = value(); break;
       case '--to-version': f.params.toVersion = value(); break;
       case '--backup': f.params.backup = oneOf(flag, value(), ['pg_dump', 'cold-copy', 'none'] as const); break;
       case '--backup-path': f.params.backupPath = value(); break;
@@ -112,27 +107,15 @@ export function parseMinorArgs(args: string[]): Parsed {
   return f;
 }
 
-async function run(args: string[]): Promise<number> {
-  let f: Parsed;
-  let opts;
-  try {
-    f = parseMinorArgs(args);
+function run(args: string[]): Promise<number> {
+  return runCommand('minor-upgrade', async () => {
+    const f = parseMinorArgs(args);
     const server = await clusterFromFlag('--server', f.server!, f.serverName, f.production);
-    const base = f.run.resume ? (await journaledParams(f.run.journal ?? defaultJournalDir(), f.run.resume)) as Partial<MinorUpgradeParams> : {};
-    const hostFlagsGiven = f.executor !== undefined || f.labDir !== undefined || Object.keys(f.host).length > 0;
-    const hosts = !hostFlagsGiven && base.hosts ? base.hosts : { server: await hostSpecFor('server', f.server!, f.host, f.executor, f.labDir) };
-    let params: MinorUpgradeParams;
-    try {
-      params = defaultMinorUpgradeParams({ ...base, hosts, ...f.params });
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
-    }
-    opts = { runbook: minorUpgradeRunbook, clusters: { server }, params };
-  } catch (err) {
-    process.stderr.write(`pg-upgrade-pilot minor-upgrade: ${err instanceof Error ? err.message : String(err)}\n${err instanceof UsageError ? 'Run "pg-upgrade-pilot minor-upgrade --help" for the options.\n' : ''}`);
-    return 2;
-  }
-  return runFromCli('minor-upgrade', f.run, opts, 'pg-upgrade-pilot minor-upgrade --server …');
+    const base = await resumedParams<MinorUpgradeParams>(f.run);
+    const hosts = await hostSpecsFor(base.hosts, f.hostPlan, { server: { connection: f.server!, flags: f.host } });
+    const params = asUsage(() => defaultMinorUpgradeParams({ ...base, hosts, ...f.params }));
+    return { control: f.run, opts: { runbook: minorUpgradeRunbook, clusters: { server }, params }, resumeHint: 'pg-upgrade-pilot minor-upgrade --server …', notes: hostRunNotes };
+  });
 }
 
 export const minorUpgradeCommand: CliCommand = {

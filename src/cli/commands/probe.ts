@@ -2,9 +2,10 @@
  * `pg-upgrade-pilot probe`: the workload probe on its own, against any servers — a heartbeat row every 50 ms through
  * a libpq multi-host connection string, printing every gap as it happens and the figures at the end.
  */
-import { connect, parseConnString, resolveConn } from '../../core/conn';
 import { startProbe, type Probe, pgbenchTerminalCommand } from '../../core/probe';
 import { renderAction } from '../../core/runbook';
+import { cannotStart, messageOf, readArgs, unknown, UsageError } from '../args';
+import { connectCluster, refusePassword } from '../connections';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot probe --connection CONN [options]
@@ -33,8 +34,6 @@ Options:
 Exit status: 0 done (and, with --verify, nothing lost), 1 lost or duplicated commits or a failure, 2 bad usage.
 `;
 
-class UsageError extends Error {}
-
 interface Flags {
   connection?: string;
   interval?: number;
@@ -48,20 +47,7 @@ interface Flags {
 
 function parse(args: string[]): Flags {
   const f: Flags = { createTable: false, pgbench: false, json: false };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a value`);
-      return v;
-    };
-    const positive = (): number => {
-      const v = value();
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${v}"`);
-      return n;
-    };
+  for (const { flag, value, positive } of readArgs(args)) {
     switch (flag) {
       case '--connection': f.connection = value(); break;
       case '--interval': f.interval = positive(); break;
@@ -71,18 +57,12 @@ function parse(args: string[]): Flags {
       case '--verify': f.verify = value(); break;
       case '--pgbench': f.pgbench = true; break;
       case '--json': f.json = true; break;
-      default: throw new UsageError(`unknown ${a.startsWith('-') ? 'option' : 'argument'} "${a}"`);
+      default: unknown(flag);
     }
   }
   if (!f.connection) throw new UsageError('--connection is required');
-  for (const [flag, conn] of [['--connection', f.connection], ['--verify', f.verify]] as const) {
-    if (conn === undefined) continue;
-    try {
-      if (parseConnString(conn).password !== undefined) throw new UsageError(`${flag} must not contain a password: use PGPASSWORD or the password file`);
-    } catch (err) {
-      throw err instanceof UsageError ? err : new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
+  refusePassword('--connection', f.connection, ': use PGPASSWORD or the password file');
+  if (f.verify !== undefined) refusePassword('--verify', f.verify, ': use PGPASSWORD or the password file');
   return f;
 }
 
@@ -93,9 +73,7 @@ async function run(args: string[]): Promise<number> {
   try {
     f = parse(args);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`pg-upgrade-pilot probe: ${err.message}\nRun "pg-upgrade-pilot probe --help" for the options.\n`);
-    return 2;
+    return cannotStart('probe', err);
   }
   if (f.pgbench) {
     process.stdout.write(`${renderAction({ kind: 'host', cluster: 'server', argv: pgbenchTerminalCommand(f.connection!) })[1]}\n`);
@@ -106,7 +84,7 @@ async function run(args: string[]): Promise<number> {
   try {
     probe = await startProbe({ connection: f.connection!, intervalMs: f.interval, table: f.table, createTable: f.createTable });
   } catch (err) {
-    process.stderr.write(`pg-upgrade-pilot probe: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`pg-upgrade-pilot probe: ${messageOf(err)}\n`);
     return 1;
   }
   probe.onEvent((e) => {
@@ -124,7 +102,7 @@ async function run(args: string[]): Promise<number> {
   let code = 0;
   if (f.verify) {
     try {
-      const { client } = await connect(await resolveConn(parseConnString(f.verify)));
+      const client = await connectCluster({ connection: f.verify });
       try {
         verification = await probe.verify(client);
       } finally {
@@ -132,7 +110,7 @@ async function run(args: string[]): Promise<number> {
       }
       if (verification.lostCommits || verification.duplicates) code = 1;
     } catch (err) {
-      process.stderr.write(`pg-upgrade-pilot probe: could not verify: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`pg-upgrade-pilot probe: could not verify: ${messageOf(err)}\n`);
       code = 1;
     }
   }

@@ -2,13 +2,11 @@
  * `pg-upgrade-pilot rolling-switchover`: the rolling switchover of a streaming pair (optionally a rolling minor
  * upgrade), headless, through the engine: terminal prompts, a journal per run, --resume, --dry-run, --json.
  */
-import type { HostSpecs } from '../../core/hosts/types';
 import { defaultRollingSwitchoverParams, ROLLING_DEFAULTS, ROLLING_STEP_IDS, rollingSwitchoverRunbook, type RollingSwitchoverParams } from '../../core/runbooks/rolling';
-import {
-  clusterFromFlag, Flags, HOST_FLAGS_HELP, hostSpecFor, journaledParams, oneOf, readHostFlag, readRunFlag, RUN_FLAGS_HELP, runFromCli, unknown, UsageError,
-  type HostFlags, type RunControl,
-} from './host-runbooks';
-import { defaultJournalDir } from './logical-upgrade';
+import { asUsage, oneOf, readArgs, unknown, UsageError } from '../args';
+import { clusterFromFlag } from '../connections';
+import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, type RunControl } from '../runs';
+import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot rolling-switchover --primary CONN --standby CONN [options]
@@ -81,17 +79,16 @@ interface Parsed {
   primaryName?: string;
   standbyName?: string;
   production: Set<'primary' | 'standby'>;
-  executor?: 'manual' | 'local';
-  labDir?: string;
+  hostPlan: HostPlan;
   hosts: { primary: HostFlags; standby: HostFlags };
   params: Partial<RollingSwitchoverParams>;
   run: RunControl;
 }
 
 export function parseRollingArgs(args: string[]): Parsed {
-  const f: Parsed = { production: new Set(), hosts: { primary: {}, standby: {} }, params: {}, run: { yes: false, dryRun: false, json: false } };
-  for (const { flag, value, number } of new Flags(args).each()) {
-    if (readRunFlag(flag, value, f.run)) continue;
+  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl() };
+  for (const { flag, value, number } of readArgs(args)) {
+    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan)) continue;
     const role = /^--(primary|standby)-(executor|data-dir|bin-dir|os-user|systemd-unit)$/.exec(flag);
     if (role && readHostFlag(`--${role[2]}`, value, f.hosts[role[1] as 'primary' | 'standby'])) continue;
     switch (flag) {
@@ -100,8 +97,6 @@ export function parseRollingArgs(args: string[]): Parsed {
       case '--primary-name': f.primaryName = value(); break;
       case '--standby-name': f.standbyName = value(); break;
       case '--production': f.production.add(oneOf(flag, value(), ['primary', 'standby'] as const)); break;
-      case '--executor': f.executor = oneOf(flag, value(), ['manual', 'local'] as const); break;
-      case '--lab-dir': f.labDir = value(); break;
       case '--upgrade-to': f.params.upgradeTo = value(); break;
       case '--fence': f.params.fence = oneOf(flag, value(), ['read-only', 'stop'] as const); break;
       case '--switchover-timeout': f.params.switchoverTimeoutMs = Math.round(number(0.1) * 1000); break;
@@ -123,31 +118,19 @@ export function parseRollingArgs(args: string[]): Parsed {
   return f;
 }
 
-async function run(args: string[]): Promise<number> {
-  let f: Parsed;
-  let opts;
-  try {
-    f = parseRollingArgs(args);
+function run(args: string[]): Promise<number> {
+  return runCommand('rolling-switchover', async () => {
+    const f = parseRollingArgs(args);
     const primary = await clusterFromFlag('--primary', f.primary!, f.primaryName, f.production.has('primary'));
     const standby = await clusterFromFlag('--standby', f.standby!, f.standbyName, f.production.has('standby'));
-    const base = f.run.resume ? (await journaledParams(f.run.journal ?? defaultJournalDir(), f.run.resume)) as Partial<RollingSwitchoverParams> : {};
-    const hostFlagsGiven = f.executor !== undefined || f.labDir !== undefined || Object.keys(f.hosts.primary).length > 0 || Object.keys(f.hosts.standby).length > 0;
-    const hosts: HostSpecs = !hostFlagsGiven && base.hosts ? base.hosts : {
-      primary: await hostSpecFor('primary', f.primary!, f.hosts.primary, f.executor, f.labDir),
-      standby: await hostSpecFor('standby', f.standby!, f.hosts.standby, f.executor, f.labDir),
-    };
-    let params: RollingSwitchoverParams;
-    try {
-      params = defaultRollingSwitchoverParams({ ...base, hosts, ...f.params });
-    } catch (err) {
-      throw new UsageError(err instanceof Error ? err.message : String(err));
-    }
-    opts = { runbook: rollingSwitchoverRunbook, clusters: { primary, standby }, params };
-  } catch (err) {
-    process.stderr.write(`pg-upgrade-pilot rolling-switchover: ${err instanceof Error ? err.message : String(err)}\n${err instanceof UsageError ? 'Run "pg-upgrade-pilot rolling-switchover --help" for the options.\n' : ''}`);
-    return 2;
-  }
-  return runFromCli('rolling-switchover', f.run, opts, 'pg-upgrade-pilot rolling-switchover --primary … --standby …');
+    const base = await resumedParams<RollingSwitchoverParams>(f.run);
+    const hosts = await hostSpecsFor(base.hosts, f.hostPlan, {
+      primary: { connection: f.primary!, flags: f.hosts.primary },
+      standby: { connection: f.standby!, flags: f.hosts.standby },
+    });
+    const params = asUsage(() => defaultRollingSwitchoverParams({ ...base, hosts, ...f.params }));
+    return { control: f.run, opts: { runbook: rollingSwitchoverRunbook, clusters: { primary, standby }, params }, resumeHint: 'pg-upgrade-pilot rolling-switchover --primary … --standby …', notes: hostRunNotes };
+  });
 }
 
 export const rollingSwitchoverCommand: CliCommand = {

@@ -7,15 +7,19 @@ import type { RunbookCommandContext, RunbookCommandHandler } from './context';
 import { dryRun } from './dryRun';
 import { openJournal } from './openJournal';
 import { runNextStep } from './runNextStep';
+import { runPgbench } from './runPgbench';
 import { runStep } from './runStep';
 import { startLogicalUpgrade } from './startLogicalUpgrade';
 import { startMinorUpgrade } from './startMinorUpgrade';
+import { startProbe } from './startProbe';
 import { startRollingSwitchover } from './startRollingSwitchover';
 
 export const RUNBOOK_COMMANDS: Readonly<Record<string, RunbookCommandHandler>> = {
   'pgUpgradePilot.startLogicalUpgrade': startLogicalUpgrade,
   'pgUpgradePilot.startRollingSwitchover': startRollingSwitchover,
   'pgUpgradePilot.startMinorUpgrade': startMinorUpgrade,
+  'pgUpgradePilot.runPgbench': runPgbench,
+  'pgUpgradePilot.startProbe': startProbe,
   'pgUpgradePilot.runNextStep': runNextStep,
   'pgUpgradePilot.runStep': runStep,
   'pgUpgradePilot.dryRun': dryRun,
