@@ -25,6 +25,7 @@ function loadSuites(): void {
   require('./explorer.test');
   require('./secrets.test');
   require('./runbook.test');
+  require('./dashboard.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
   after(() => stopOwnLab());
 }
