@@ -27,17 +27,7 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
+export { sleep } from '../../probe/timing';
 
 /** The role's server version (opening its session first if needed: the engine learns versions on connect). */
 export async function versionOf<P>(ctx: StepContext<P>, role: ClusterRole): Promise<ServerVersion> {

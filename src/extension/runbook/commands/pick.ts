@@ -40,6 +40,28 @@ export async function resolveRun(ctx: RunbookCommandContext, arg: unknown, candi
  * or QuickPicks. undefined when cancelled.
  */
 export async function resolveSourceTarget(ctx: RunbookCommandContext, arg: unknown): Promise<{ source: ClusterDefinition; target: ClusterDefinition } | undefined> {
+  const pair = await resolveClusterPair(ctx, arg, {
+    first: { key: 'sourceId', role: t('source'), pick: () => t('Source cluster: the one to upgrade') },
+    second: { key: 'targetId', role: t('target'), pick: (first) => t('Target cluster: the new server (newer major) for {0}', first?.name ?? '') },
+    same: t('Source and target must be different clusters.'),
+  });
+  return pair && { source: pair[0], target: pair[1] };
+}
+
+interface PairSide {
+  /** Argument key holding the cluster id (the first side also accepts a node's `clusterId`). */
+  key: string;
+  role: string;
+  /** QuickPick placeholder; the second side gets the first cluster. */
+  pick(first?: ClusterDefinition): string;
+}
+
+/** Two different registered clusters from `{ <first.key>, <second.key> }`, a cluster node, or QuickPicks. */
+export async function resolveClusterPair(
+  ctx: RunbookCommandContext,
+  arg: unknown,
+  sides: { first: PairSide; second: PairSide; same: string },
+): Promise<[ClusterDefinition, ClusterDefinition] | undefined> {
   const reg = ctx.services.clusters;
   const get = (id: string | undefined, what: string) => {
     if (id === undefined) return undefined;
@@ -47,14 +69,14 @@ export async function resolveSourceTarget(ctx: RunbookCommandContext, arg: unkno
     if (!c) throw new Error(t('No registered {0} cluster has the id "{1}".', what, id));
     return c;
   };
-  const source = get(option(arg, 'sourceId', isString) ?? option(arg, 'clusterId', isString), t('source'))
-    ?? await reg.pick(t('Source cluster: the one to upgrade'));
-  if (!source) return undefined;
-  const target = get(option(arg, 'targetId', isString), t('target'))
-    ?? await reg.pick(t('Target cluster: the new server (newer major) for {0}', source.name), [source.id]);
-  if (!target) return undefined;
-  if (target.id === source.id) throw new Error(t('Source and target must be different clusters.'));
-  return { source, target };
+  const first = get(option(arg, sides.first.key, isString) ?? option(arg, 'clusterId', isString), sides.first.role)
+    ?? await reg.pick(sides.first.pick());
+  if (!first) return undefined;
+  const second = get(option(arg, sides.second.key, isString), sides.second.role)
+    ?? await reg.pick(sides.second.pick(first), [first.id]);
+  if (!second) return undefined;
+  if (second.id === first.id) throw new Error(sides.same);
+  return [first, second];
 }
 
 export function paramsArg(arg: unknown): Record<string, unknown> | undefined {

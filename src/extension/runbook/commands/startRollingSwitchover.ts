@@ -1,9 +1,8 @@
 import * as vscode from 'vscode';
-import { isString, option } from '../../commands/target';
 import type { RunResult } from '../../../core/runbook/types';
 import { ROLLING_SWITCHOVER } from '../hostRunbooks';
 import type { RunbookCommandContext } from './context';
-import { paramsArg } from './pick';
+import { paramsArg, resolveClusterPair } from './pick';
 
 const t = vscode.l10n.t;
 
@@ -13,20 +12,13 @@ const t = vscode.l10n.t;
  * Asks for the minor release to end on (empty: switchover only) unless params give it.
  */
 export async function startRollingSwitchover(ctx: RunbookCommandContext, arg?: unknown): Promise<RunResult | undefined> {
-  const reg = ctx.services.clusters;
-  const get = (id: string | undefined, what: string) => {
-    if (id === undefined) return undefined;
-    const c = reg.get(id);
-    if (!c) throw new Error(t('No registered {0} cluster has the id "{1}".', what, id));
-    return c;
-  };
-  const primary = get(option(arg, 'primaryId', isString) ?? option(arg, 'clusterId', isString), t('primary'))
-    ?? await reg.pick(t('Primary of the streaming pair'));
-  if (!primary) return undefined;
-  const standby = get(option(arg, 'standbyId', isString), t('standby'))
-    ?? await reg.pick(t('Its streaming standby (becomes the new primary)'), [primary.id]);
-  if (!standby) return undefined;
-  if (standby.id === primary.id) throw new Error(t('Primary and standby must be different clusters.'));
+  const pair = await resolveClusterPair(ctx, arg, {
+    first: { key: 'primaryId', role: t('primary'), pick: () => t('Primary of the streaming pair') },
+    second: { key: 'standbyId', role: t('standby'), pick: () => t('Its streaming standby (becomes the new primary)') },
+    same: t('Primary and standby must be different clusters.'),
+  });
+  if (!pair) return undefined;
+  const [primary, standby] = pair;
   const params: Record<string, unknown> = { ...(paramsArg(arg) ?? {}) };
   if (!('upgradeTo' in params)) {
     const v = await vscode.window.showInputBox({
