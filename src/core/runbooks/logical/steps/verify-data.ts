@@ -6,6 +6,8 @@ import { findPublication, slotLag, tableKey } from '../queries';
 import { versionOf, sleep } from '../session';
 import { compareLsn } from '../../../catalog';
 
+const VERIFY_TABLES_IN_JOURNAL = 500;
+
 type Ctx = StepContext<LogicalUpgradeParams>;
 
 const RETRIES = 2;
@@ -93,6 +95,11 @@ export const verifyDataStep: StepDefinition<LogicalUpgradeParams> = {
         rowsSource: all.reduce((a, c) => a + Number(c.sourceRows), 0),
         rowsTarget: all.reduce((a, c) => a + Number(c.targetRows), 0),
         mismatches: pending.length,
+        /** Per table for the record (differences first), capped so the journal line stays small. */
+        tables: [...all].sort((a, b) => Number(a.equal) - Number(b.equal)).slice(0, VERIFY_TABLES_IN_JOURNAL).map((c) => ({
+          schema: c.schema, name: c.name, sourceRows: Number(c.sourceRows), targetRows: Number(c.targetRows),
+          sourceHash: c.sourceHash ?? undefined, targetHash: c.targetHash ?? undefined, equal: c.equal,
+        })),
       };
       const errors = findings.filter((f) => f.severity === 'error');
       if (errors.length) return { status: 'failed', message: `${errors.length} table(s) differ`, findings, outputs };
