@@ -102,13 +102,13 @@ export class RunController {
         if (source) this.services.refreshTree(source);
       }
     }).then((result) => {
-      if (result && !result.dryRun) this.announce(result);
+      if (result && !result.dryRun) this.announce(result, req.until !== undefined || req.only !== undefined);
       return result;
     });
   }
 
   /** The outcome as a notification with the next useful action (not awaited: the command returns at once). */
-  private announce(r: RunResult): void {
+  private announce(r: RunResult, stepwise: boolean): void {
     const open = t('Open Journal');
     const next = t('Run Next Step');
     const arg = { runId: r.runId };
@@ -121,6 +121,12 @@ export class RunController {
         void vscode.window.showInformationMessage(t('PG Upgrade: run {0} succeeded. {1}', r.runId, r.message ?? ''), open).then(act);
         break;
       case 'paused':
+        // Stepping one step at a time (Run Next Step, the dashboard's button): the pause was asked for, so a
+        // status-bar line says where the run stands instead of piling up a notification per step.
+        if (stepwise && r.steps.some((s) => s.status === 'pending')) {
+          vscode.window.setStatusBarMessage(t('PG Upgrade: run {0} is paused. {1}', r.runId, r.message ?? ''), 15_000);
+          break;
+        }
         void vscode.window.showInformationMessage(t('PG Upgrade: run {0} is paused. {1}', r.runId, r.message ?? ''), next, open).then(act);
         break;
       case 'failed':
