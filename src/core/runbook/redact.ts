@@ -9,7 +9,7 @@ export const MASK = '********';
 const MIN_SUBSTRING_SECRET = 4;
 
 const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
-  // keyword/value conninfo: password=<value>, password = '<quoted value>', sslpassword=…
+  // keyword/value conninfo: password=…, password = '…' (quoted), sslpassword=…
   [/\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)/gi, (_m, k: string, v: string) => `${k}${v.startsWith("'") ? `'${MASK}'` : MASK}`],
   // SQL: CREATE/ALTER ROLE … PASSWORD 'secret'
   [/\b(PASSWORD\s+)'(?:[^']|'')*'/gi, `$1'${MASK}'`],
