@@ -48,11 +48,8 @@ describe('explorer: clusters on real PostgreSQL servers', function () {
     assert.equal(row.command?.command, 'pgUpgradePilot.reenterPassword');
   });
 
-  /** Adds a PG16 cluster and expands it and its Databases list in the REAL view (the view connects and queries). */
-  async function expandedInTheView(name: string): Promise<{ id: string; node: ExplorerNode }> {
-    const pg16 = await labServer(16);
-    const id = await addCluster({ name, connection: pg16.connection, password: pg16.password });
-    // Focus the tree, focus its first row (the only cluster) and expand it, retrying until the view has rendered it.
+  /** Focuses the tree, expands its first row (the only cluster, retrying until it has connected) and its "Databases". */
+  async function expandClusterAndDatabasesInView(id: string): Promise<void> {
     await eventually('the view expanding the cluster (it connects)', async () => {
       await vscode.commands.executeCommand('pgUpgradePilot.clusters.focus');
       await vscode.commands.executeCommand('list.focusFirst');
@@ -62,7 +59,15 @@ describe('explorer: clusters on real PostgreSQL servers', function () {
     });
     await vscode.commands.executeCommand('list.focusFirst');
     await vscode.commands.executeCommand('list.focusDown');
-    await vscode.commands.executeCommand('list.expand'); // "Databases": one catalog query
+    await vscode.commands.executeCommand('list.expand');
+  }
+
+  /** Adds a PG16 cluster and expands it and its Databases list in the REAL view (the view connects and queries). */
+  async function expandedInTheView(name: string): Promise<{ id: string; node: ExplorerNode }> {
+    const pg16 = await labServer(16);
+    const id = await addCluster({ name, connection: pg16.connection, password: pg16.password });
+    // Focus the tree, focus its first row (the only cluster) and expand it, retrying until the view has rendered it.
+    await expandClusterAndDatabasesInView(id); // "Databases": one catalog query
     const node = await clusterNode(id);
     assert.ok(node);
     const databases = (await childrenOf(node))[0];
@@ -102,16 +107,7 @@ describe('explorer: clusters on real PostgreSQL servers', function () {
   it('Refresh of a cluster while the view is still loading its Databases list keeps the tree consistent', async () => {
     const pg16 = await labServer(16);
     const id = await addCluster({ name: 'e2e refresh while loading', connection: pg16.connection, password: pg16.password });
-    await eventually('the view expanding the cluster (it connects)', async () => {
-      await vscode.commands.executeCommand('pgUpgradePilot.clusters.focus');
-      await vscode.commands.executeCommand('list.focusFirst');
-      await vscode.commands.executeCommand('list.expand');
-      await new Promise((r) => setTimeout(r, 500));
-      return (await api()).clusterStatus(id).state === 'connected' || undefined;
-    });
-    await vscode.commands.executeCommand('list.focusFirst');
-    await vscode.commands.executeCommand('list.focusDown');
-    await vscode.commands.executeCommand('list.expand'); // the view starts loading "Databases"…
+    await expandClusterAndDatabasesInView(id); // the view starts loading "Databases"…
     await vscode.commands.executeCommand('pgUpgradePilot.refresh', { id }); // …and the user refreshes the cluster
     await new Promise((r) => setTimeout(r, 1500));
     const node = await clusterNode(id);
