@@ -33,8 +33,8 @@ export interface SwitchoverOutcome {
   findings?: Finding[];
 }
 
-/** Thrown by the gate: the switchover did not start, nothing was frozen on the source. */
-export class GateError extends Error {}
+export { GateError } from './gate-error';
+import { GateError } from './gate-error';
 
 export interface GateReport {
   tables: number;
