@@ -87,6 +87,7 @@ export async function resolveConn(p: ConnParams, env: NodeJS.ProcessEnv = proces
   ];
   const out = r as unknown as Record<string, unknown>;
   for (const [k, v] of optional) if (v !== undefined) out[k] = v;
+  if (r.password) r.passwordSource = vals.get('password')!.source;
   if (get('keepalives') !== undefined) r.keepalives = parseIntParam(get('keepalives')!) !== 0;
   if (get('keepalives_idle') !== undefined) r.keepalivesIdleSeconds = parseIntParam(get('keepalives_idle')!);
   return r;

@@ -43,6 +43,11 @@ export interface ResolvedConn {
   dbname: string;
   user: string;
   password?: string; // never logged, never persisted outside SecretStorage / .pgpass
+  /**
+   * Where `password` came from, for messages: "the connection string", "environment variable PGPASSWORD",
+   * 'service "x" in FILE', "VS Code SecretStorage" (set by whoever puts a password here).
+   */
+  passwordSource?: string;
   sslmode: SslMode;
   sslrootcert?: string; // a file, or "system" (the platform's trusted roots)
   sslcert?: string;
