@@ -1,14 +1,18 @@
 /**
- * Issue 13 item 7: Ctrl-C exits 130 every time (SIGTERM 143), sent to a real `pg-upgrade-pilot logical-upgrade`
+ * Issue 13 item 4 first (sharing the server pair): a dry run with quotes in the user, the database name, the
+ * application_name and the options shows the exact commands — a shell reads back the conninfo that will run.
+ * Then item 7: Ctrl-C exits 130 every time (SIGTERM 143), sent to a real `pg-upgrade-pilot logical-upgrade`
  * process (14 → 17) during a wait (the initial copy and catch-up) and at the start of the switchover; after each the
  * source is writable (never frozen by an interrupted run) and the run can be resumed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseConnString } from '../../src/core/conn';
+import { quoteIdent, quoteLiteral } from '../../src/core/sql';
 import { clientFor, startTestServers, type LabServer, type TestServers } from '../helpers/lab';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -66,7 +70,7 @@ describe('CLI interruption: 130 for Ctrl-C, 143 for SIGTERM, source writable aft
     lab = await startTestServers(['14', '17'], { portBase: Number(process.env.PGPILOT_TEST_PORT_BASE) || 25000 });
     [src, dst] = lab.servers;
     const pgpass = join(dir, 'pgpass');
-    writeFileSync(pgpass, lab.servers.map((s) => `127.0.0.1:${s.port}:*:${s.user}:${s.password}\n`).join(''), { mode: 0o600 });
+    writeFileSync(pgpass, lab.servers.map((s) => `127.0.0.1:${s.port}:*:*:${s.password}\n`).join(''), { mode: 0o600 });
     env = { PGPASSFILE: pgpass };
     await q(src, 'CREATE TABLE "accounts" (id bigserial PRIMARY KEY, balance int NOT NULL)');
     await q(src, 'INSERT INTO "accounts" (balance) SELECT g FROM generate_series(1, 200000) g');
@@ -74,6 +78,36 @@ describe('CLI interruption: 130 for Ctrl-C, 143 for SIGTERM, source writable aft
   after(async () => {
     await lab?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a dry run with quotes in every part shows the exact pg_dump and psql commands, no password (exit 0)', async () => {
+    const user = `o'brien "u"`;
+    const db = `o'x "db"`;
+    for (const s of [src, dst]) {
+      const c = await clientFor(s);
+      try {
+        await c.query(`CREATE ROLE ${quoteIdent(user)} SUPERUSER LOGIN PASSWORD ${quoteLiteral(s.password)}`);
+        await c.query(`CREATE DATABASE ${quoteIdent(db)}`);
+      } finally {
+        await c.end();
+      }
+    }
+    const c = await clientFor(src, db);
+    try { await c.query('CREATE TABLE "t" (id int PRIMARY KEY)'); } finally { await c.end(); }
+    const hostile = (s: LabServer) => ({ host: '127.0.0.1', port: String(s.port), dbname: db, user, application_name: `app's "x"`, options: '-c search_path=public' });
+    const kv = (s: LabServer) => `host=127.0.0.1 port=${s.port} dbname='o\\'x "db"' user='o\\'brien "u"' application_name='app\\'s "x"' options='-c search_path=public'`;
+    const r = await cli(['logical-upgrade', '--source', kv(src), '--target', kv(dst), '--dry-run', '--journal', join(dir, 'dry')], env, () => undefined);
+    assert.equal(r.code, 0, r.stderr);
+    const shown = `${r.stdout}\n${r.stderr}`;
+    for (const [tool, s] of [['pg_dump', src], ['psql', dst]] as const) {
+      const line = shown.split('\n').find((l) => l.includes(`/bin/${tool} `) && l.includes('--dbname='));
+      assert.ok(line, `no ${tool} command in the plan:\n${shown}`);
+      const words = execFileSync('sh', ['-c', `printf '%s\\0' ${line.slice(line.indexOf(`/bin/${tool} `) - '/usr/lib/postgresql/15'.length)}`], { encoding: 'utf8' }).split('\0');
+      const dbnameArg = words.find((w) => w.startsWith('--dbname='))!;
+      assert.ok(words.includes('--no-password'), line);
+      assert.deepEqual(parseConnString(dbnameArg.slice('--dbname='.length)), hostile(s), line);
+    }
+    assert.ok(![src.password, dst.password].some((p) => shown.includes(p)), 'a password in the dry run');
   });
 
   let runId: string | undefined;
