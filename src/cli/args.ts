@@ -76,5 +76,5 @@ export function messageOf(err: unknown): string {
 export function cannotStart(command: string, err: unknown, help?: string): number {
   const pointer = !(err instanceof UsageError) ? '' : help !== undefined ? `\n${help}` : `Run "pg-upgrade-pilot ${command} --help" for the options.\n`;
   process.stderr.write(`pg-upgrade-pilot ${command}: ${messageOf(err)}\n${pointer}`);
-  return 2;
+  return 2; // EXIT_CODES.usage (interrupt.ts)
 }

@@ -7,9 +7,12 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { readJournal, journalPath, runRunbook, summarizeRun, type RunOptions, type RunResult } from '../core/runbook';
 import { cannotStart } from './args';
+import { EXIT_CODES, EXIT_STATUS_HELP, Interruption } from './interrupt';
 import { TerminalUi } from './ui';
 
-export const EXIT: Record<RunResult['status'], number> = { succeeded: 0, failed: 1, paused: 3, aborted: 130 };
+export const EXIT: Record<RunResult['status'], number> = {
+  succeeded: EXIT_CODES.succeeded, failed: EXIT_CODES.failed, paused: EXIT_CODES.paused, aborted: EXIT_CODES.interrupted,
+};
 
 export interface RunControl {
   yes: boolean;
@@ -48,8 +51,7 @@ export const RUN_FLAGS_HELP = `Run control:
   --json                      Print the run result as JSON on stdout (messages go to stderr).
   -h, --help                  Show this help.
 
-Exit status: 0 succeeded (or the dry run rendered), 1 a step failed, 2 bad usage, 3 paused (a step was declined
-or --until reached), 130 aborted (Ctrl-C, or a switchover that handed the primary back).`;
+${EXIT_STATUS_HELP}`;
 
 export function defaultJournalDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PGPILOT_JOURNAL_DIR) return env.PGPILOT_JOURNAL_DIR;
@@ -98,39 +100,34 @@ export interface PreparedRun<P> {
  * printed and its exit status returned.
  */
 export async function runCommand<P>(command: string, prepare: () => Promise<PreparedRun<P>>): Promise<number> {
-  let run: PreparedRun<P>;
+  // Before the engine starts a signal exits at once (nothing changed yet); then it aborts the run (see interrupt.ts).
+  const interruption = new Interruption();
   try {
-    run = await prepare();
-  } catch (err) {
-    return cannotStart(command, err);
-  }
-  const c = run.control;
-  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
-  if (!c.dryRun && !c.yes && !interactive) {
-    return cannotStart(command, new Error('this runbook asks for confirmations and stdin is not a terminal: run it in a terminal, or pass --yes to confirm every step (try --dry-run first)'));
-  }
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
-    process.stderr.write('\nAborting: the current step is asked to stop, no further step runs (Ctrl-C again to exit at once).\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  const operator = operatorName();
-  const ui = new TerminalUi({ yes: c.yes, interactive, json: c.json, operator, onInterrupt: onSigint });
-  await run.extras?.start?.(ui);
-  let result: RunResult;
-  try {
-    result = await runRunbook<P>({ ...run.opts, ui, journalDir: journalDirOf(c), runId: c.resume, dryRun: c.dryRun, until: c.until, signal: controller.signal, operator });
+    let run: PreparedRun<P>;
+    try {
+      run = await prepare();
+    } catch (err) {
+      return cannotStart(command, err);
+    }
+    const c = run.control;
+    const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+    if (!c.dryRun && !c.yes && !interactive) {
+      return cannotStart(command, new Error('this runbook asks for confirmations and stdin is not a terminal: run it in a terminal, or pass --yes to confirm every step (try --dry-run first)'));
+    }
+    const controller = new AbortController();
+    interruption.whileRunning((sig) => controller.abort(new Error(sig === 'SIGINT' ? 'interrupted (Ctrl-C)' : 'terminated (SIGTERM)')));
+    const operator = operatorName();
+    const ui = new TerminalUi({ yes: c.yes, interactive, json: c.json, operator, onInterrupt: () => interruption.signal('SIGINT') });
+    await run.extras?.start?.(ui);
+    const result = await runRunbook<P>({ ...run.opts, ui, journalDir: journalDirOf(c), runId: c.resume, dryRun: c.dryRun, until: c.until, signal: controller.signal, operator });
+    const extra = await run.extras?.finish?.(result, ui);
+    if (c.json) process.stdout.write(`${JSON.stringify({ ...result, ...extra?.json }, null, 2)}\n`);
+    else process.stdout.write(renderResult(result, [...(run.notes?.(result) ?? []), ...(extra?.notes ?? [])], `${run.resumeHint}${c.journal ? ` --journal ${c.journal}` : ''}`));
+    // A signal decides the status whatever the run reached: 130 for Ctrl-C, 143 for SIGTERM, every time.
+    return interruption.exitCode() ?? EXIT[result.status];
   } finally {
-    process.off('SIGINT', onSigint);
+    interruption.dispose();
   }
-  const extra = await run.extras?.finish?.(result, ui);
-  if (c.json) process.stdout.write(`${JSON.stringify({ ...result, ...extra?.json }, null, 2)}\n`);
-  else process.stdout.write(renderResult(result, [...(run.notes?.(result) ?? []), ...(extra?.notes ?? [])], `${run.resumeHint}${c.journal ? ` --journal ${c.journal}` : ''}`));
-  return EXIT[result.status];
 }
 
 /** The step table, the notes, the journal, and how to resume a run that did not finish. */

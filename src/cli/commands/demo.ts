@@ -31,7 +31,8 @@ Options:
   --json              Print the result as JSON on stdout (the timeline goes to stderr).
   -h, --help          Show this help.
 
-Exit status: 0 upgraded with nothing lost, 1 the demo failed or a check failed, 2 bad usage.
+Exit status: 0 upgraded with nothing lost, 1 the demo failed or a check failed, 2 bad usage, 130 interrupted
+(Ctrl-C), 143 terminated (SIGTERM).
 `;
 
 export function parseDemoArgs(args: string[]): { options: Partial<DemoOptions>; json: boolean } {

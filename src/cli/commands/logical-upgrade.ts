@@ -2,6 +2,7 @@
  * `pg-upgrade-pilot logical-upgrade`: the major upgrade by logical replication, headless. Runs the logical runbook
  * through the engine with terminal prompts (src/cli/ui.ts), a journal per run, --resume, --dry-run and --json.
  */
+import { EXIT_STATUS_HELP } from '../interrupt';
 import { existsSync } from 'node:fs';
 import { formatConnString, parseConnString, resolveConn, type HostEndpoint } from '../../core/conn';
 import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
@@ -61,8 +62,7 @@ Run control:
   --json                      Print the run result as JSON on stdout (messages go to stderr).
   -h, --help                  Show this help.
 
-Exit status: 0 the run succeeded (or the dry run rendered), 1 a step failed, 2 bad usage, 3 paused (a step
-was declined), 130 aborted (Ctrl-C: the current step is asked to stop, a second Ctrl-C exits at once).
+${EXIT_STATUS_HELP}
 
 Examples:
   pg-upgrade-pilot logical-upgrade --source "host=db14 dbname=app user=postgres" \\

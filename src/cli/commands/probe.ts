@@ -32,6 +32,7 @@ Options:
   -h, --help          Show this help.
 
 Exit status: 0 done (and, with --verify, nothing lost), 1 lost or duplicated commits or a failure, 2 bad usage.
+Ctrl-C is how the probe is stopped: it reports and exits with the status above; SIGTERM exits 143 at once.
 `;
 
 interface Flags {

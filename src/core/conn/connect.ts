@@ -12,6 +12,8 @@ import {
 export interface ConnectOptions {
   /** Asked (once per endpoint, only if the server wants a password) when r.password is not set. */
   password?: (ep: HostEndpoint) => Promise<string | undefined>;
+  /** Where the provider's passwords come from, for messages (e.g. "the password prompt"); deduced when absent. */
+  passwordSource?: string;
   signal?: AbortSignal;
   /** Overrides r.applicationName; "pg-upgrade-pilot" is the fallback. */
   applicationName?: string;
@@ -37,7 +39,7 @@ export async function connect(r: ResolvedConn, opts: ConnectOptions = {}): Promi
   opts.signal?.throwIfAborted();
   if (r.endpoints.length === 0) throw new ConnectError('other', 'no host to connect to');
   const material = await loadSslMaterial(r);
-  const passwords = new Passwords(r, opts.password);
+  const passwords = new Passwords(r, opts.password, opts.passwordSource);
   const order = r.loadBalanceHosts === 'random' ? shuffle(r.endpoints) : r.endpoints;
   const passes: TargetSessionAttrs[] = r.targetSessionAttrs === 'prefer-standby' ? ['standby', 'any'] : [r.targetSessionAttrs];
   const attempts: ConnectAttempt[] = [];
@@ -192,7 +194,11 @@ class Passwords {
   private readonly sources = new Map<string, string>();
   private readonly known = new Set<string>();
 
-  constructor(private readonly r: ResolvedConn, private readonly provider?: (ep: HostEndpoint) => Promise<string | undefined>) {
+  constructor(
+    private readonly r: ResolvedConn,
+    private readonly provider?: (ep: HostEndpoint) => Promise<string | undefined>,
+    private readonly providerSource?: string,
+  ) {
     for (const s of [r.password, r.sslpassword]) if (s) this.known.add(s);
   }
 
@@ -220,12 +226,23 @@ class Passwords {
     return out;
   }
 
+  /**
+   * A provider's password named by where libpq itself would have found the same value (the CLI's provider serves
+   * PGPASSWORD or the password file), else "the password given for this cluster".
+   */
+  private async deduceSource(password: string, ep: HostEndpoint): Promise<string> {
+    if (process.env.PGPASSWORD === password) return 'environment variable PGPASSWORD';
+    const fromFile = await lookupPgpass(ep, this.r.dbname, this.r.user, { passfile: this.r.passfile }).catch(() => undefined);
+    if (fromFile === password) return `password file "${this.r.passfile}"`;
+    return 'the password given for this cluster';
+  }
+
   private async find(ep: HostEndpoint): Promise<{ password: string; source: string }> {
-    if (this.r.password) return { password: this.r.password, source: 'the connection parameters' };
+    if (this.r.password) return { password: this.r.password, source: this.r.passwordSource ?? 'the connection string' };
     const provided = await this.provider?.(ep);
     if (provided) {
       this.known.add(provided);
-      return { password: provided, source: 'the password provider' };
+      return { password: provided, source: this.providerSource ?? (await this.deduceSource(provided, ep)) };
     }
     let ignored: string | undefined;
     const fromFile = await lookupPgpass(ep, this.r.dbname, this.r.user, { passfile: this.r.passfile, onIgnored: (why) => (ignored = why) });
@@ -233,7 +250,7 @@ class Passwords {
       this.known.add(fromFile);
       return { password: fromFile, source: `password file "${this.r.passfile}"` };
     }
-    const tried = ['none in the connection parameters or PGPASSWORD'];
+    const tried = ['none in the connection string or PGPASSWORD'];
     if (this.provider) tried.push('none from the password provider');
     tried.push(ignored ?? `no matching line in "${this.r.passfile}"`);
     throw new PasswordRequiredError(`the server asked for a password for user "${this.r.user}" and none is available (${tried.join('; ')})`);

@@ -2,6 +2,8 @@
 export const DEFAULT_PORT = 5432;
 /** libpq's DEFAULT_PGSOCKET_DIR on Debian (and /run/postgresql, the same directory). */
 export const DEFAULT_SOCKET_DIRS: readonly string[] = ['/var/run/postgresql', '/run/postgresql'];
+/** Debian libpq's compiled-in DEFAULT_PGSOCKET_DIR, spelt exactly: .pgpass maps only this string to "localhost". */
+export const DEFAULT_PGSOCKET_DIR = '/var/run/postgresql';
 export const DEFAULT_HOST = 'localhost';
 /** Ours: libpq waits forever by default; a tool that drives a switchover must not. */
 export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;

@@ -26,6 +26,7 @@ const TABLE: ReadonlyArray<readonly [ConnKeyword, string | null]> = [
   ['sslcompression', 'PGSSLCOMPRESSION'],
   ['sslcert', 'PGSSLCERT'],
   ['sslkey', 'PGSSLKEY'],
+  ['sslkeylogfile', null], // libpq 18 (fe-connect.c REL_18_STABLE; docs: libpq-connect.html#LIBPQ-CONNECT-SSLKEYLOGFILE)
   ['sslcertmode', 'PGSSLCERTMODE'],
   ['sslpassword', null],
   ['sslrootcert', 'PGSSLROOTCERT'],

@@ -21,9 +21,12 @@ export interface ParsedConnString {
 
 const URI_PREFIXES = ['postgresql://', 'postgres://'];
 
-/** libpq's test for "this is a connection string rather than a plain database name". */
+/**
+ * libpq's test for "this is a connection string rather than a plain database name" (recognized_connection_string):
+ * the URI prefix must open the string — " postgresql://…" (leading space) is not a URI.
+ */
 export function looksLikeConnString(s: string): boolean {
-  return uriPrefixLength(s.trimStart()) > 0 || s.includes('=');
+  return uriPrefixLength(s) > 0 || s.includes('=');
 }
 
 function uriPrefixLength(s: string): number {
@@ -39,9 +42,47 @@ export function parseConnString(s: string): ConnParams {
 }
 
 export function parseConnStringDetailed(s: string): ParsedConnString {
-  const lead = s.length - s.trimStart().length;
-  if (uriPrefixLength(s.slice(lead)) > 0) return parseUri(s, lead);
-  return parseKeywordValue(s);
+  if (uriPrefixLength(s) === 0) return parseKeywordValue(s);
+  const hidden = uriMayHidePassword(s);
+  try {
+    const parsed = parseUri(s);
+    if (hidden) refuseStrayAt(s);
+    return parsed;
+  } catch (e) {
+    throw hidden && e instanceof ConnStringError ? quietUriError(e) : e;
+  }
+}
+
+/**
+ * A URI holding "@" may carry a password, and an unencoded "/" or "@" in that password shifts the parts: libpq then
+ * reads a piece of the password as a port, a host or a database name. Such a URI's errors quote nothing from it.
+ */
+function uriMayHidePassword(s: string): boolean {
+  const query = s.indexOf('?');
+  return s.includes('@', uriPrefixLength(s))
+    || (query >= 0 && s.slice(query + 1).split('&').some((p) => isSecretKeyword(p.split('=')[0])));
+}
+
+/** The error without any quoted text from the URI (only positions), and what to do. */
+function quietUriError(e: ConnStringError): ConnStringError {
+  const message = e.message.replace(/ ?"(?:[^"\\]|\\.)*"/g, '').replace(/:\s*$/, '');
+  return new ConnStringError(`${message} (values are not shown: this URI holds a password, and a part may be a piece of it; `
+    + 'percent-encode a password\'s special characters: "@" %40, "/" %2F, ":" %3A, "&" %26, "?" %3F, "#" %23, "%" %25)', undefined, e.position);
+}
+
+/**
+ * libpq takes the first "@" before any "/" as the end of user:password; another "@" after it (before "?") means an
+ * unencoded "@" or "/" in the password, whose pieces libpq would send as a host, port or database name (and show in
+ * its errors). Refused before anything connects; libpq itself would try to connect.
+ */
+function refuseStrayAt(s: string): void {
+  const rest = s.slice(uriPrefixLength(s)).split('?')[0];
+  const authority = /^[^@/]*@/.exec(rest)?.[0].length ?? 0;
+  const stray = rest.indexOf('@', authority);
+  if (stray < 0) return;
+  throw new ConnStringError(`unexpected "@" at position ${uriPrefixLength(s) + stray + 1} of the URI, after its user:password@ part: `
+    + 'a password containing "@" or "/" must be percent-encoded (%40, %2F); nothing of the URI is shown in case it holds a password',
+  undefined, uriPrefixLength(s) + stray + 1);
 }
 
 /** libpq's isspace() in keyword/value strings. */
@@ -63,7 +104,7 @@ function store(params: ConnParams, key: ConnKeyword, value: string, valueIndex: 
 function parseKeywordValue(s: string): ParsedConnString {
   const params: ConnParams = {};
   const entries: ConnEntry[] = [];
-  let afterUnquotedSecret: string | undefined; // the previous value was an unquoted secret
+  let afterSecret: string | undefined; // the previous value was a secret: what follows may be the rest of it
   let i = 0;
   while (i < s.length) {
     if (isSpace(s[i])) {
@@ -75,7 +116,7 @@ function parseKeywordValue(s: string): ParsedConnString {
     const key = s.slice(keyStart, i);
     while (isSpace(s[i])) i++;
     if (s[i] !== '=') {
-      if (afterUnquotedSecret) failAfterSecret(afterUnquotedSecret, keyStart);
+      if (afterSecret) failAfterSecret(afterSecret, keyStart);
       fail(`missing "=" after "${key}" at position ${keyStart + 1} in the connection string`
         + (isConnKeyword(key) ? '' : ' (a value with spaces must be single-quoted: key=\'a b\')'), key, keyStart);
     }
@@ -92,7 +133,7 @@ function parseKeywordValue(s: string): ParsedConnString {
       i++;
       for (;;) {
         if (i >= s.length) {
-          if (afterUnquotedSecret) failAfterSecret(afterUnquotedSecret, keyStart);
+          if (afterSecret) failAfterSecret(afterSecret, keyStart);
           const shown = isSecretKeyword(key) ? '' : `: ${s.slice(valueStart, valueStart + 40)}`;
           fail(`unterminated quoted string for "${key}" starting at position ${valueStart + 1}${shown}`, isSecretKeyword(key) ? undefined : s.slice(valueStart), valueStart);
         }
@@ -108,30 +149,40 @@ function parseKeywordValue(s: string): ParsedConnString {
         value += s[i++];
       }
     }
+    if (key === 'requiressl') {
+      store(params, 'sslmode', requiresslToSslmode(value), valueStart);
+      afterSecret = undefined;
+      continue;
+    }
     if (!isConnKeyword(key)) {
-      if (afterUnquotedSecret) failAfterSecret(afterUnquotedSecret, keyStart);
+      if (afterSecret) failAfterSecret(afterSecret, keyStart);
       fail(`invalid connection option "${key}" at position ${keyStart + 1}${suggestKeyword(key)}`, key, keyStart);
     }
     store(params, key, value, valueStart);
     if (isSecretKeyword(key) || key === 'dbname') entries.push({ key, value, start: keyStart, end: i });
-    afterUnquotedSecret = isSecretKeyword(key) && s[valueStart] !== "'" ? key : undefined;
+    afterSecret = isSecretKeyword(key) ? key : undefined;
   }
   return { form: 'keyword', params, entries };
 }
 
-/** The text after an unquoted password may be the rest of that password: never quote it. */
+/** The text after a password (unquoted, or quoted around a stray quote) may be the rest of it: never quote it. */
 function failAfterSecret(secretKey: string, index: number): never {
   fail(`unexpected text at position ${index + 1} after the value of "${secretKey}"; `
     + `a value containing spaces must be single-quoted (${secretKey}='…')`, undefined, index);
 }
 
+/** libpq's conninfo_storeval: the deprecated requiressl=1… means sslmode=require, any other value sslmode=prefer. */
+function requiresslToSslmode(value: string): string {
+  return value.startsWith('1') ? 'require' : 'prefer';
+}
+
 // ---------------------------------------------------------------- URI
 
-function parseUri(s: string, lead: number): ParsedConnString {
-  const end = s.trimEnd().length;
+function parseUri(s: string): ParsedConnString {
+  const end = s.length; // libpq keeps surrounding spaces: "…/app " names the database "app "
   const params: ConnParams = {};
   const entries: ConnEntry[] = [];
-  let p = lead + uriPrefixLength(s.slice(lead));
+  let p = uriPrefixLength(s);
   const at = (k: number): string => (k < end ? s[k] : '');
 
   // user[:password]@ — the first "@" before any "/"
@@ -228,6 +279,7 @@ function parseUriQuery(s: string, start: number, end: number, params: ConnParams
     const secret = isSecretKeyword(key);
     let value = decode(s, eq + 1, p, `value of "${key}"`, secret);
     if (key === 'ssl' && value === 'true') [key, value] = ['sslmode', 'require']; // libpq's JDBC compatibility
+    if (key === 'requiressl') [key, value] = ['sslmode', requiresslToSslmode(value)];
     if (!isConnKeyword(key)) fail(`invalid URI query parameter "${key}" at position ${ks + 1}${suggestKeyword(key)}`, key, ks);
     store(params, key, value, eq + 1);
     if (secret || key === 'dbname') entries.push({ key, value, start: ks, end: p });
@@ -236,18 +288,14 @@ function parseUriQuery(s: string, start: number, end: number, params: ConnParams
 }
 
 /**
- * Percent-decodes s[from, to) as UTF-8 with libpq's rules: surrounding spaces are dropped, inner spaces
- * must be written %20, %00 is refused. A secret component is never quoted in an error.
+ * Percent-decodes s[from, to) with libpq's rules (conninfo_uri_decode): every character is kept as is (spaces
+ * included), %XX is a byte, %00 is refused; the bytes must form UTF-8 (libpq passes raw bytes; a JS string cannot).
+ * A secret component is never quoted in an error.
  */
 function decode(s: string, from: number, to: number, what: string, secret: boolean): string {
-  while (from < to && s[from] === ' ') from++;
-  while (to > from && s[to - 1] === ' ') to--;
   const bytes: number[] = [];
   for (let i = from; i < to; i++) {
     const c = s[i];
-    if (c === ' ') {
-      fail(`unexpected space at position ${i + 1} in the ${what} of the URI; write spaces as %20`, secret ? undefined : s.slice(from, to), i);
-    }
     if (c !== '%') {
       const cp = s.codePointAt(i)!;
       if (cp > 0xffff) i++;

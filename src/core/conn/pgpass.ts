@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir as osHomedir } from 'node:os';
-import { DEFAULT_HOST, DEFAULT_PORT, DEFAULT_SOCKET_DIRS, isSocketDir } from './defaults';
+import { DEFAULT_HOST, DEFAULT_PGSOCKET_DIR, DEFAULT_PORT } from './defaults';
 import type { HostEndpoint } from './types';
 
 export interface PgpassOptions {
@@ -20,9 +20,10 @@ export function pgpassPath(opts: { passfile?: string; homedir?: string }): strin
 }
 
 /**
- * The password for one endpoint from the password file, as libpq finds it: the first line whose
- * host:port:database:username match (each a literal with \-escapes, or *) gives the password.
- * A Unix-socket connection to the default socket directory matches "localhost". The file is ignored
+ * The password for one endpoint from the password file, as libpq finds it (passwordFromFile): the first line whose
+ * host:port:database:username match (each a literal with \-escapes, or *) gives the password. The port is compared
+ * as the text given ("05432" matches only "05432"); a Unix-socket connection to libpq's compiled-in socket directory
+ * (exactly "/var/run/postgresql") matches "localhost"; trailing \r and \n are all stripped. The file is ignored
  * if it is not a plain file or if group or others have any access to it (libpq's rule).
  */
 export async function lookupPgpass(ep: HostEndpoint, dbname: string, user: string, opts: PgpassOptions): Promise<string | undefined> {
@@ -30,9 +31,9 @@ export async function lookupPgpass(ep: HostEndpoint, dbname: string, user: strin
   const file = pgpassPath(opts);
   const text = await readIfUsable(file, opts.onIgnored);
   if (text === undefined) return undefined;
-  const wanted = [pgpassHostName(ep), String(ep.port || DEFAULT_PORT), dbname, user];
+  const wanted = [pgpassHostName(ep), ep.portText ?? String(ep.port || DEFAULT_PORT), dbname, user];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/\r$/, '');
+    const line = raw.replace(/[\r\n]+$/, ''); // libpq's pg_strip_crlf: "\r\r\n" leaves no \r in the password
     if (line === '' || line.startsWith('#')) continue;
     const fields = splitPgpassLine(line);
     if (fields.length < 5) continue;
@@ -50,11 +51,13 @@ export async function pgpassFileStatus(file: string): Promise<PgpassFileStatus> 
   return reason === undefined ? { usable: true, file } : { usable: false, file, reason };
 }
 
-/** The name a .pgpass line is matched against: host (or hostaddr); "localhost" for the default socket. */
+/**
+ * The name a .pgpass line is matched against: host (or hostaddr); "localhost" for libpq's compiled-in socket
+ * directory only, compared as a string (libpq does not canonicalize: "/run/postgresql" or a trailing "/" stay as is).
+ */
 export function pgpassHostName(ep: HostEndpoint): string {
   const name = ep.host || ep.hostaddr || '';
-  if (name === '') return DEFAULT_HOST;
-  if (isSocketDir(name) && DEFAULT_SOCKET_DIRS.includes(name.replace(/\/+$/, ''))) return DEFAULT_HOST;
+  if (name === '' || name === DEFAULT_PGSOCKET_DIR) return DEFAULT_HOST;
   return name;
 }
 

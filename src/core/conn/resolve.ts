@@ -57,6 +57,8 @@ export async function resolveConn(p: ConnParams, env: NodeJS.ProcessEnv = proces
   const user = nonEmpty('user') ?? osUserName(env, opts);
   const sslrootcertGiven = nonEmpty('sslrootcert');
   const sslmode = resolveSslMode(get('sslmode'), sslrootcertGiven, vals);
+  checkSslNegotiation(get('sslnegotiation'), sslmode, vals);
+  checkTlsRange(nonEmpty('ssl_min_protocol_version'), nonEmpty('ssl_max_protocol_version'));
   const timeout = get('connect_timeout') === undefined ? DEFAULT_CONNECT_TIMEOUT_SECONDS : parseIntParam(get('connect_timeout')!)!;
   const ssl = await defaultSslFiles(homedir, sslmode, sslrootcertGiven, nonEmpty('sslcert'), nonEmpty('sslkey'));
 
@@ -85,6 +87,7 @@ export async function resolveConn(p: ConnParams, env: NodeJS.ProcessEnv = proces
   ];
   const out = r as unknown as Record<string, unknown>;
   for (const [k, v] of optional) if (v !== undefined) out[k] = v;
+  if (r.password) r.passwordSource = vals.get('password')!.source;
   if (get('keepalives') !== undefined) r.keepalives = parseIntParam(get('keepalives')!) !== 0;
   if (get('keepalives_idle') !== undefined) r.keepalivesIdleSeconds = parseIntParam(get('keepalives_idle')!);
   return r;
@@ -110,11 +113,13 @@ async function expandEndpoints(host: string | undefined, hostaddr: string | unde
     const addr = addrs?.[i] ?? '';
     if (addr && !isIP(addr)) throw new ConnStringError(`invalid hostaddr "${addr}": expected a numeric IP address (from ${vals.get('hostaddr')!.source})`, addr);
     if (name.startsWith('@')) throw new ConnStringError(`abstract Unix sockets ("${name}") are not supported; use a socket directory or a host name`, name);
-    const p = parsePort(ports.length === 1 ? ports[0] : ports[i]);
+    const portText = ports.length === 1 ? ports[0] : ports[i];
+    const p = parsePort(portText);
     const ep: HostEndpoint = {
       host: name || addr || (defaultHost ??= await defaultHostFor(opts)),
       port: typeof p === 'number' ? p : DEFAULT_PORT,
     };
+    if (typeof p === 'number' && portText !== String(p)) ep.portText = portText;
     if (name && addr) ep.hostaddr = addr;
     endpoints.push(ep);
   }
@@ -152,6 +157,22 @@ function resolveSslMode(given: string | undefined, sslrootcert: string | undefin
     }
   }
   return (given ?? 'prefer') as SslMode;
+}
+
+/** libpq 17+: direct TLS negotiation needs an sslmode that never falls back to plain text. */
+function checkSslNegotiation(negotiation: string | undefined, sslmode: SslMode, vals: Sourced): void {
+  if (negotiation !== 'direct' || ['require', 'verify-ca', 'verify-full'].includes(sslmode)) return;
+  const from = vals.get('sslmode')?.source ?? 'the default';
+  throw new ConnStringError(`weak sslmode "${sslmode}" may not be used with sslnegotiation=direct (use "require", "verify-ca", or "verify-full"; `
+    + `sslmode from ${from}, sslnegotiation from ${vals.get('sslnegotiation')!.source})`, sslmode);
+}
+
+const TLS_ORDER = ['tlsv1', 'tlsv1.1', 'tlsv1.2', 'tlsv1.3'];
+
+/** libpq's sslVerifyProtocolRange: the minimum may not exceed the maximum. */
+function checkTlsRange(min: string | undefined, max: string | undefined): void {
+  if (!min || !max || TLS_ORDER.indexOf(min.toLowerCase()) <= TLS_ORDER.indexOf(max.toLowerCase())) return;
+  throw new ConnStringError(`invalid SSL protocol version range: ssl_min_protocol_version=${min} is above ssl_max_protocol_version=${max}`, min);
 }
 
 /** libpq's defaults: ~/.postgresql/root.crt (required for verify-*), postgresql.crt and postgresql.key. */

@@ -10,7 +10,7 @@ export type ConnKeyword =
   | 'load_balance_hosts' | 'fallback_application_name' | 'sslpassword' | 'krbsrvname' | 'gssencmode'
   // The rest of libpq's keywords (PostgreSQL 18): accepted and kept, so a string psql accepts parses here too.
   | 'keepalives_idle' | 'keepalives_interval' | 'keepalives_count' | 'tcp_user_timeout'
-  | 'sslnegotiation' | 'sslcompression' | 'sslcertmode' | 'sslcrl' | 'sslcrldir' | 'sslsni'
+  | 'sslnegotiation' | 'sslcompression' | 'sslcertmode' | 'sslcrl' | 'sslcrldir' | 'sslsni' | 'sslkeylogfile'
   | 'requirepeer' | 'require_auth' | 'min_protocol_version' | 'max_protocol_version'
   | 'ssl_min_protocol_version' | 'ssl_max_protocol_version' | 'gsslib' | 'gssdelegation'
   | 'replication' | 'scram_client_key' | 'scram_server_key'
@@ -28,6 +28,11 @@ export type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' |
 export interface HostEndpoint {
   host: string; // a hostname, an IP address, or an absolute Unix-socket directory
   port: number;
+  /**
+   * The port as written (one element of the port list, e.g. "05432"); absent means the default "5432". libpq matches
+   * .pgpass lines against this string, not the number.
+   */
+  portText?: string;
   /** libpq `hostaddr`: the numeric address actually dialled; `host` stays the name (TLS, .pgpass). */
   hostaddr?: string;
 }
@@ -38,6 +43,11 @@ export interface ResolvedConn {
   dbname: string;
   user: string;
   password?: string; // never logged, never persisted outside SecretStorage / .pgpass
+  /**
+   * Where `password` came from, for messages: "the connection string", "environment variable PGPASSWORD",
+   * 'service "x" in FILE', "VS Code SecretStorage" (set by whoever puts a password here).
+   */
+  passwordSource?: string;
   sslmode: SslMode;
   sslrootcert?: string; // a file, or "system" (the platform's trusted roots)
   sslcert?: string;

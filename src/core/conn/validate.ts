@@ -15,6 +15,9 @@ const ENUMS: Partial<Record<ConnKeyword, readonly string[]>> = {
   channel_binding: ['disable', 'prefer', 'require'],
   gssencmode: ['disable', 'prefer', 'require'],
   sslcertmode: ['disable', 'allow', 'require'],
+  // libpq 18: the wire protocol versions
+  min_protocol_version: ['3.0', '3.2', 'latest'],
+  max_protocol_version: ['3.0', '3.2', 'latest'],
 };
 
 const INTEGERS: ReadonlySet<ConnKeyword> = new Set<ConnKeyword>([

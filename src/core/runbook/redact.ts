@@ -8,11 +8,19 @@ export const MASK = '********';
 /** Shorter secrets are only masked as whole tokens, so "pg" does not mangle every word. */
 const MIN_SUBSTRING_SECRET = 4;
 
+/**
+ * A keyword or SQL word, not part of a longer word or of a command-line flag: `--no-password '…'` is a flag followed
+ * by the next argument, never a password to mask.
+ */
+const WORD_START = String.raw`(?<![\w-])`;
+
 const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
   // keyword/value conninfo: password=…, password = '…' (quoted), sslpassword=…
-  [/\b((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s']+)/gi, (_m, k: string, v: string) => `${k}${v.startsWith("'") ? `'${MASK}'` : MASK}`],
+  // …the same inside a single-quoted shell word, where the value's quotes read '\'' (a rendered command line)
+  [new RegExp(String.raw`${WORD_START}((?:ssl)?password\s*=\s*)'\\''(?:\\'\\''|\\[^']|[^'\\])*'\\''`, 'gi'), `$1'\\''${MASK}'\\''`],
+  [new RegExp(String.raw`${WORD_START}((?:ssl)?password\s*=\s*)(?!'\\'')('(?:[^'\\]|\\.)*'|[^\s']+)`, 'gi'), (_m, k: string, v: string) => `${k}${v.startsWith("'") ? `'${MASK}'` : MASK}`],
   // SQL: CREATE/ALTER ROLE … PASSWORD 'secret'
-  [/\b(PASSWORD\s+)'(?:[^']|'')*'/gi, `$1'${MASK}'`],
+  [new RegExp(String.raw`${WORD_START}(PASSWORD\s+)'(?:[^']|'')*'`, 'gi'), `$1'${MASK}'`],
   // URIs: postgresql://user:secret@host
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s@/?#]*@/gi, `$1${MASK}@`],
   // environment assignments: PGPASSWORD=secret, PGPASSWORD: secret
@@ -30,7 +38,10 @@ export class Redactor {
   /** Registers a secret value (a resolved password); every later scrub masks it. */
   add(secret: string | undefined | null): void {
     if (!secret) return;
-    const variants = [secret, encodeURIComponent(secret), secret.replace(/'/g, "''"), JSON.stringify(secret).slice(1, -1)];
+    const conninfo = secret.replace(/[\\']/g, (c) => `\\${c}`); // inside a quoted keyword/value value
+    const forms = [secret, encodeURIComponent(secret), secret.replace(/'/g, "''"), JSON.stringify(secret).slice(1, -1), conninfo];
+    // …and each of those inside a single-quoted shell word, as a rendered command line shows it
+    const variants = [...forms, ...forms.map((f) => f.replace(/'/g, `'\\''`))];
     for (const v of variants) if (v && !this.secrets.has(v)) { this.secrets.add(v); this.compiled = undefined; }
   }
 

@@ -169,11 +169,12 @@ export class ClusterConnections implements ConnectionManager {
     try {
       const resolved = await this.resolve(cluster, conn);
       const stored = await this.passwords.get(cluster.id);
-      if (stored) resolved.password = stored;
+      if (stored) Object.assign(resolved, { password: stored, passwordSource: 'VS Code SecretStorage' });
       let typed: string | undefined;
       const result = await conn.connect(resolved, {
         applicationName: request.applicationName ?? APPLICATION_NAME,
         signal: request.signal,
+        passwordSource: 'the password prompt',
         password: async (endpoint) => {
           // The core asks this provider before the password file: let ~/.pgpass (or passfile=) answer first.
           if (await conn.lookupPgpass(endpoint, resolved.dbname, resolved.user, { passfile: resolved.passfile })) return undefined;

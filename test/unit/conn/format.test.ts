@@ -82,8 +82,7 @@ describe('redactConnString', () => {
     const broken = [
       `host=db password='${CANARY}`, `password=${CANARY.slice(0, 6)} ${CANARY.slice(6)}`,
       `password=${CANARY.slice(0, 6)} ${CANARY.slice(6)}=x`, `postgresql://u:${CANARY}%G@h/db`,
-      `postgresql://u:${CANARY}%00@h`, `postgresql://u:${CANARY} x@h`, `postgresql://h/db?password=${CANARY}%`,
-      `postgresql://h/db?password=${CANARY} x`,
+      `postgresql://u:${CANARY}%00@h`, `postgresql://h/db?password=${CANARY}%`,
     ];
     for (const s of broken) {
       assert.throws(() => parseConnString(s), (e: Error) => {

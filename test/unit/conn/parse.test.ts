@@ -161,6 +161,10 @@ describe('parseConnString: URI', () => {
     assert.match(parseError('postgresql://[::1]x/db').message, /unexpected character "x" at position 19/);
     assert.match(parseError('postgresql://h/db?sslmode').message, /missing "=" in URI query parameter "sslmode"/);
     assert.match(parseError('postgresql://h/db?a=b=c').message, /extra "="/);
-    assert.match(parseError('postgresql://h/my db').message, /unexpected space at position 18.*%20/);
+  });
+
+  it('keeps spaces inside URI parts as libpq does (no trimming, no refusal)', () => {
+    assert.deepEqual(parseConnString('postgresql://h/my db'), { host: 'h', dbname: 'my db' });
+    assert.deepEqual(parseConnString('postgresql://u:a b@h/app '), { user: 'u', password: 'a b', host: 'h', dbname: 'app ' });
   });
 });

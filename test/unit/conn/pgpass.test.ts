@@ -52,7 +52,10 @@ describe('lookupPgpass', () => {
 
   it('sockets: the default socket directory matches "localhost", another directory only itself', async () => {
     assert.equal(pgpassHostName(ep('/var/run/postgresql')), 'localhost');
-    assert.equal(pgpassHostName(ep('/run/postgresql/')), 'localhost');
+    // libpq compares with its compiled-in DEFAULT_PGSOCKET_DIR as a string: other spellings are not "localhost"
+    assert.equal(pgpassHostName(ep('/run/postgresql/')), '/run/postgresql/');
+    assert.equal(pgpassHostName(ep('/run/postgresql')), '/run/postgresql');
+    assert.equal(pgpassHostName(ep('/var/run/postgresql/')), '/var/run/postgresql/');
     assert.equal(await lookupPgpass(ep('/var/run/postgresql', 5433), 'x', 'carol', { passfile: file }), 'carol-local');
     assert.equal(await lookupPgpass(ep('localhost', 5433), 'x', 'carol', { passfile: file }), 'carol-local');
     assert.equal(await lookupPgpass(ep('/srv/sockets', 5433), 'x', 'carol', { passfile: file }), 'carol-socket');

@@ -115,7 +115,8 @@ export function validateLogicalUpgradeParams(p: LogicalUpgradeParams): void {
   checkName('slot name', slotNameOf(p));
   // Replication slot names: lower-case letters, digits and underscores only.
   if (!/^[a-z0-9_]+$/.test(slotNameOf(p))) {
-    throw new Error(`replication slot name "${slotNameOf(p)}" may contain only lower-case letters, digits and underscores; set slotName`);
+    throw new Error(`replication slot name "${slotNameOf(p)}" may contain only lower-case letters, digits and underscores: `
+      + 'choose such a subscription name (the slot takes its name; CLI: --subscription NAME), or a separate slot name (parameter slotName)');
   }
   checkName('reverse publication', p.reversePublication);
   checkName('reverse subscription', p.reverseSubscription);
