@@ -4,6 +4,7 @@
  *  - options:  connection option  options='-c default_transaction_read_only=off'
  *  - set:      SET default_transaction_read_only = off           after every connect
  *  - session:  SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE  after every connect
+ *  - none:     a well-behaved client, for comparison
  * A writer's connection may name several hosts (libpq multi-host, target_session_attrs=read-write): with the options
  * opt-out a read-only-by-default server then even looks writable to the check. Every acknowledged id is kept, with
  * the host and time, to be looked for afterwards on the server that must hold them.
@@ -12,7 +13,7 @@ import type { Client } from 'pg';
 import { formatConnString, parseConnString } from '../../src/core/conn';
 import { multiHostConnector } from '../../src/core/probe';
 
-export type OptOut = 'options' | 'set' | 'session';
+export type OptOut = 'options' | 'set' | 'session' | 'none';
 
 export interface RogueSpec { name: string; connection: string; optOut: OptOut }
 export interface RogueAck { id: number; writer: string; host: string; at: number }
@@ -25,6 +26,7 @@ const OPT_OUT_SQL: Record<OptOut, string | undefined> = {
   options: undefined,
   set: 'SET default_transaction_read_only = off',
   session: 'SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE',
+  none: undefined,
 };
 
 export const ROGUE_TABLE_DDL = 'CREATE TABLE IF NOT EXISTS rogue_writes (id bigint PRIMARY KEY, writer text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())';
