@@ -8,10 +8,11 @@
  * the new one opened (never two writable servers); the old primary streams from the new one afterwards.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { writeRecord } from '../../src/cli/record';
 import { hostSpecFromCluster } from '../../src/core/hosts';
 import { multiHostConnection } from '../../src/core/probe';
 import { runRunbook } from '../../src/core/runbook/engine';
@@ -98,5 +99,15 @@ describe('rolling switchover: the fence holds against clients that ignore read-o
     assert.equal(so.hardFence, 'stop');
     assert.ok(Array.isArray(so.windowBreakdown) && (so.windowBreakdown as unknown[]).length >= 4);
     assert.equal(r.steps.find((s) => s.id === 'verify-replication')!.outputs!.state, 'streaming');
+
+    // --record: the CLI's record of this run tells the truth
+    const file = join(journalDir, 'records', 'rolling.md');
+    await writeRecord(file, 'en', rollingSwitchoverRunbook, r, ui);
+    const md = readFileSync(file, 'utf8');
+    assert.match(md, /- \*\*Outcome:\*\* \*\*Completed successfully\.\*\* PostgreSQL 15\.\d+ → 15\.\d+\. Writes were unavailable for [\d.]+ (ms|s)\./);
+    assert.match(md, /### Where the window went\n\n\| Phase \| Time \|[\s\S]*\| stop the primary \|/);
+    assert.match(md, /\| Fence on the old primary \| read-only \|/);
+    assert.match(md, /pg_ctl'? -D [^\n]* -m fast -w -t 120 stop/, 'the stop is in the statements');
+    assert.ok(!md.includes(primary.password), 'no password in the record');
   });
 });

@@ -1,5 +1,6 @@
 /** The host-step runbooks' pure parts: preflight/checklist judgements, connection strings, backup plans, CLI flags. */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { parseMinorArgs } from '../../src/cli/commands/minor-upgrade';
 import { parseRollingArgs } from '../../src/cli/commands/rolling-switchover';
@@ -224,5 +225,14 @@ describe('CLI flags', () => {
     assert.throws(() => parseMinorArgs(['--server', 'host=a']), /--to-version is required/);
     assert.doesNotThrow(() => parseMinorArgs(['--server', 'host=a', '--resume', 'r1']));
     assert.throws(() => parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--jobs', 'x']), /number/);
+  });
+
+  it('--record FILE and --record-lang for rolling-switchover and minor-upgrade; bad values refused before anything runs', () => {
+    const r = parseRollingArgs(['--primary', 'a', '--standby', 'b', '--record', '/tmp/x/rec.md', '--record-lang', 'es']);
+    assert.deepEqual(r.record, { file: '/tmp/x/rec.md', lang: 'es' });
+    const m = parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--record', 'out.md']);
+    assert.deepEqual(m.record, { file: 'out.md', lang: 'en' });
+    assert.throws(() => parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--record-lang', 'fr']), /en.*es/);
+    assert.throws(() => parseRollingArgs(['--primary', 'a', '--standby', 'b', '--record', tmpdir()]), /is a directory/);
   });
 });
