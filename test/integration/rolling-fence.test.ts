@@ -15,6 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { writeRecord } from '../../src/cli/record';
 import { hostSpecFromCluster } from '../../src/core/hosts';
 import { multiHostConnection } from '../../src/core/probe';
+import { readJournal } from '../../src/core/runbook';
 import { runRunbook } from '../../src/core/runbook/engine';
 import type { RunnerUi } from '../../src/core/runbook/types';
 import { defaultRollingSwitchoverParams, rollingSwitchoverRunbook } from '../../src/core/runbooks/rolling';
@@ -109,5 +110,39 @@ describe('rolling switchover: the fence holds against clients that ignore read-o
     assert.match(md, /\| Fence on the old primary \| read-only \|/);
     assert.match(md, /pg_ctl'? -D [^\n]* -m fast -w -t 120 stop/, 'the stop is in the statements');
     assert.ok(!md.includes(primary.password), 'no password in the record');
+  });
+
+  it('a delayed standby (recovery_min_apply_delay = 1h) is refused by the preflight with the fix, before anything changes', async () => {
+    // after the first test the roles are swapped: the old primary streams from the new one
+    const [newPrimary, newStandby] = [standby, primary];
+    const s = await clientFor(newStandby);
+    try {
+      await s.query("ALTER SYSTEM SET recovery_min_apply_delay = '1h'");
+      await s.query('SELECT pg_reload_conf()');
+    } finally {
+      await s.end();
+    }
+    const r = await runRunbook({
+      runbook: rollingSwitchoverRunbook,
+      clusters: {
+        primary: { name: newPrimary.name, connection: newPrimary.connection, password: async () => newPrimary.password },
+        standby: { name: newStandby.name, connection: newStandby.connection, password: async () => newStandby.password },
+      },
+      params: defaultRollingSwitchoverParams({ hosts: { primary: local(newPrimary), standby: local(newStandby) } }),
+      ui, journalDir, operator: 'test', until: 'preflight',
+    });
+    const pf = r.steps.find((x) => x.id === 'preflight')!;
+    assert.equal(pf.status, 'failed');
+    const finished = (await readJournal(r.journalFile)).filter((e) => e.type === 'step-finished' && e.stepId === 'preflight').pop();
+    const f = (finished?.type === 'step-finished' ? finished.findings ?? [] : []).find((x) => x.id === 'apply-delay')!;
+    assert.equal(f.severity, 'error');
+    assert.match(f.message, /recovery_min_apply_delay = 3600 s/);
+    assert.match(f.fix!, /ALTER SYSTEM SET recovery_min_apply_delay = 0; SELECT pg_reload_conf\(\);/);
+    const p = await clientFor(newPrimary);
+    try {
+      assert.equal((await p.query("SELECT current_setting('default_transaction_read_only') AS v")).rows[0].v, 'off', 'nothing was fenced');
+    } finally {
+      await p.end();
+    }
   });
 });
