@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from 'pg';
+import { writeRecord } from '../../src/cli/record';
 import { hostSpecFromCluster, MANUAL_HOST_TITLE_PREFIX, runArgv } from '../../src/core/hosts';
 import { defaultMinorUpgradeParams, minorUpgradeRunbook, type MinorUpgradeParams } from '../../src/core/runbooks/minor';
 import { runRunbook } from '../../src/core/runbook/engine';
 import type { ConfirmRequest, RunnerUi, RunResult } from '../../src/core/runbook/types';
 import { clientFor, startTestServers, type LabServer, type TestServers } from '../helpers/lab';
 
-const PORT_BASE = Number(process.env.PGPILOT_MINOR_TEST_PORT_BASE) || 22800;
+const PORT_BASE = Number(process.env.PGPILOT_MINOR_TEST_PORT_BASE) || (Number(process.env.PGPILOT_TEST_PORT_BASE) ? Number(process.env.PGPILOT_TEST_PORT_BASE) + 300 : 22800);
 
 function testUi(): RunnerUi & { requests: ConfirmRequest[]; logs: string[] } {
   const requests: ConfirmRequest[] = [];
@@ -130,6 +131,16 @@ describe('minor upgrade on real servers (local executor)', { timeout: 600_000 },
     assert.equal(rec.versionAfter, '16.14');
     assert.equal(rec.backupKind, 'cold-copy');
     assert.ok(Array.isArray(rec.rollback) && (rec.rollback as string[]).some((l) => l.includes('pg16old')), 'the rollback names the old binaries');
+
+    // --record: the CLI's markdown record of the run
+    const file = join(journalDir, 'records', 'minor.md');
+    await writeRecord(file, 'es', minorUpgradeRunbook, r, { async confirm() { return { confirmed: true }; }, progress() {}, log() {} });
+    const md = readFileSync(file, 'utf8');
+    assert.match(md, /- \*\*Resultado:\*\* \*\*Terminó correctamente\.\*\* PostgreSQL 16\.12 → 16\.14\. El servidor estuvo detenido durante [\d.]+ (ms|s)\./);
+    assert.match(md, /- \*\*Tiempo de parada \(medido\):\*\* \*\*[\d.]+ (ms|s)\*\*/);
+    assert.match(md, /\| Método de copia de seguridad \| cold-copy \|/);
+    assert.match(md, /\| # \| Paso \| Inicio \| Esperando confirmación \| Trabajando \|/);
+    assert.match(md, /## Vuelta atrás y copia de seguridad|## Rollback/);
 
     const after = await clientFor(s16);
     try {

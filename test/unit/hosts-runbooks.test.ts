@@ -1,5 +1,6 @@
 /** The host-step runbooks' pure parts: preflight/checklist judgements, connection strings, backup plans, CLI flags. */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
 import { parseMinorArgs } from '../../src/cli/commands/minor-upgrade';
 import { parseRollingArgs } from '../../src/cli/commands/rolling-switchover';
@@ -27,11 +28,13 @@ function pair(p: Partial<PrimaryFacts> = {}, s: Partial<StandbyFacts> = {}, para
   return {
     primary: {
       host: host(), isSuperuser: true, standbys: [], slots: [], longestTransactionSeconds: 1, preparedTransactions: 0, archiveMode: 'off',
-      archiver: { archivedCount: 0, failedCount: 0, lastFailedAt: null, failing: false }, walKeepSize: '256', frozen: false, currentLsn: '0/3000000', ...p,
+      archiver: { archivedCount: 0, failedCount: 0, lastFailedAt: null, failing: false }, walKeepSize: '256', frozen: false, currentLsn: '0/3000000',
+      synchronousStandbyNames: '', synchronousCommit: 'on', ...p,
     },
     standby: {
       host: host({ inRecovery: true, port: 5433 }), isSuperuser: true, receiverStatus: 'streaming', senderHost: '127.0.0.1', senderPort: 5432,
-      replayPaused: false, replayLsn: '0/3000000', receiveLsn: '0/3000000', synchronousStandbyNames: '', hotStandby: true, archiveMode: 'off', walKeepSize: '256', ...s,
+      replayPaused: false, replayLsn: '0/3000000', receiveLsn: '0/3000000', synchronousStandbyNames: '', hotStandby: true, archiveMode: 'off', walKeepSize: '256',
+      applyDelayMs: 0, maxStreamingDelayMs: 30_000, activeQueries: 0, ...s,
     },
     params: defaultRollingSwitchoverParams(params),
     rebuildTool: 'pg_rewind /usr/lib/postgresql/15/bin/pg_rewind',
@@ -63,6 +66,28 @@ describe('rolling switchover preflight', () => {
       { synchronousStandbyNames: 'FIRST 1 (a)' },
     ));
     assert.deepEqual(new Set(ids(f, 'warning')), new Set(['slot-sub1', 'synchronous-standby', 'archiver', 'archive-mode']));
+  });
+
+  it('refuses a delayed standby that could not replay in time, with the fix; warns when the delay fits the timeout', () => {
+    const f = evaluateRollingPreflight(pair({}, { applyDelayMs: 3_600_000 }));
+    assert.ok(ids(f, 'error').includes('apply-delay'));
+    const x = f.find((y) => y.id === 'apply-delay')!;
+    assert.match(x.message, /recovery_min_apply_delay = 3600 s/);
+    assert.match(x.fix!, /ALTER SYSTEM SET recovery_min_apply_delay = 0; SELECT pg_reload_conf\(\);/);
+    assert.ok(ids(evaluateRollingPreflight(pair({}, { applyDelayMs: 2000 })), 'warning').includes('apply-delay'));
+  });
+
+  it('reads what else holds the standby back: replay conflicts that wait forever, a synchronous primary without its standby', () => {
+    const f = evaluateRollingPreflight(pair(
+      { synchronousStandbyNames: "FIRST 1 (it's)", synchronousCommit: 'on', standbys: [] },
+      { maxStreamingDelayMs: -1, activeQueries: 2 },
+    ));
+    assert.ok(ids(f, 'error').includes('synchronous-primary'));
+    assert.match(f.find((y) => y.id === 'synchronous-primary')!.message, /'FIRST 1 \(it''s\)'/, 'the value is quoted as an SQL literal');
+    assert.match(f.find((y) => y.id === 'synchronous-primary')!.fix!, /synchronous_standby_names = ''/);
+    assert.ok(ids(f, 'warning').includes('standby-conflicts'));
+    const ok = evaluateRollingPreflight(pair({ synchronousStandbyNames: '*', standbys: [{ kind: 'physical', syncState: 'sync' } as PrimaryFacts['standbys'][number]] }));
+    assert.ok(!ids(ok, 'error').includes('synchronous-primary'));
   });
 
   it('checks upgradeTo against the pair', () => {
@@ -200,5 +225,14 @@ describe('CLI flags', () => {
     assert.throws(() => parseMinorArgs(['--server', 'host=a']), /--to-version is required/);
     assert.doesNotThrow(() => parseMinorArgs(['--server', 'host=a', '--resume', 'r1']));
     assert.throws(() => parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--jobs', 'x']), /number/);
+  });
+
+  it('--record FILE and --record-lang for rolling-switchover and minor-upgrade; bad values refused before anything runs', () => {
+    const r = parseRollingArgs(['--primary', 'a', '--standby', 'b', '--record', '/tmp/x/rec.md', '--record-lang', 'es']);
+    assert.deepEqual(r.record, { file: '/tmp/x/rec.md', lang: 'es' });
+    const m = parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--record', 'out.md']);
+    assert.deepEqual(m.record, { file: 'out.md', lang: 'en' });
+    assert.throws(() => parseMinorArgs(['--server', 'host=a', '--to-version', '16.14', '--record-lang', 'fr']), /en.*es/);
+    assert.throws(() => parseRollingArgs(['--primary', 'a', '--standby', 'b', '--record', tmpdir()]), /is a directory/);
   });
 });

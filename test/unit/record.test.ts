@@ -69,15 +69,36 @@ describe('upgrade record', () => {
     assert.match(es, /Commits perdidos:\*\* \*\*0 de 355 commits confirmados/);
   });
 
-  it('timeline: every attempt with start, end, duration, outcome and who confirmed', () => {
+  it('timeline: every attempt with start, waiting for confirmation apart from working time, end, outcome and who confirmed', () => {
     const timeline = en.slice(en.indexOf('## Timeline'), en.indexOf('## Switchover'));
     const rows = timeline.split('\n').filter((l) => /^\| \d+ \|/.test(l));
     assert.equal(rows.length, 11, 'eleven attempts (initial sync twice)');
-    assert.match(rows[5], /Wait for the initial copy and catch-up \| 21:05:00 \| 21:35:00 \| 30 min \| failed: timed out/);
-    assert.match(rows[6], /21:40:01 \| 21:52:00 \| 11 min 59 s \| succeeded/);
-    assert.match(rows[8], /Switch over.* \| 22:00:00 \| 22:00:01 \| 1\.1 s \| succeeded \| bob \(typed pg14-prod\) \|/);
+    assert.match(timeline, /\| # \| Step \| Start \| Waiting for confirmation \| Working \| End \| Outcome \| Confirmed by \|/);
+    assert.match(rows[5], /Wait for the initial copy and catch-up \| 21:05:00 \| — \| 30 min \| 21:35:00 \| failed: timed out/);
+    assert.match(rows[6], /21:40:01 \| — \| 11 min 59 s \| 21:52:00 \| succeeded/);
+    assert.match(rows[8], /Switch over.* \| 22:00:00 \| 500 ms \| 1\.1 s \| 22:00:01 \| succeeded \| bob \(typed pg14-prod\) \|/);
     assert.match(rows[0], /not needed \(read-only\)/);
     assert.match(timeline, /Not run: Clean up replication objects\./);
+  });
+
+  it('change-board ready (issue 15 item 9): a plain outcome without the run id, labelled parameters with units, acknowledgements', () => {
+    const outcome = en.split('\n').find((l) => l.startsWith('- **Outcome:**'))!;
+    assert.match(outcome, /Paused: some steps have not been run yet\.\*\* PostgreSQL 14\.22 → 17\.10\. Writes were unavailable for 910 ms\. No acknowledged write was lost\./);
+    assert.ok(!outcome.includes('20260314-210000-a1b2c3'), 'the run id is not repeated in the outcome');
+    const params = en.slice(en.indexOf('## Parameters'), en.indexOf('## Checklist'));
+    assert.ok(!/\| [a-z]+[A-Z]\w* \|/.test(params), 'no camelCase key');
+    assert.match(params, /\| Switchover timeout \| 10 s \|/);
+    assert.match(es, /\| Tiempo máximo del cambio \| 10 s \|/);
+    assert.match(en, /\| Severity \| Check \| Cluster \| Finding \| Fix \| Acknowledged by \|/);
+    assert.match(en, /\| warning \|[^\n]*\| [^|\n]+ \(confirmed the next step, 2026-03-14 [0-9:]+ UTC\) \|/);
+  });
+
+  it('renders the switchover\'s windowBreakdown when the outputs have one', () => {
+    const withBreakdown = events.map((e) => (e.type === 'step-finished' && e.stepId === 'switchover'
+      ? { ...e, outputs: { ...e.outputs, windowBreakdown: [{ phase: 'freeze the source', ms: 120 }, { phase: 'drain', ms: 600 }, { phase: 'open the target', ms: 122 }] } }
+      : e));
+    const md = renderUpgradeRecord(withBreakdown, { lang: 'en', runbook, generatedAt });
+    assert.match(md, /### Where the window went\n\n\| Phase \| Time \|\n\| --- \| --- \|\n\| freeze the source \| 120 ms \|\n\| drain \| 600 ms \|\n\| open the target \| 122 ms \|/);
   });
 
   it('statements: SQL and commands that ran, passwords masked, env values never shown', () => {

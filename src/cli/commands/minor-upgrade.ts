@@ -7,6 +7,7 @@ import { asUsage, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag } from '../connections';
 import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, type RunControl } from '../runs';
 import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
+import { newRecordFlags, readRecordFlag, RECORD_FLAGS_HELP, recordExtras, type RecordFlags } from '../record';
 import type { CliCommand } from './index';
 
 const d = MINOR_UPGRADE_DEFAULTS;
@@ -56,6 +57,9 @@ ${HOST_FLAGS_HELP}
                               Paths on the host (manual default: read over SQL; OS user postgres). With a systemd
                               unit (e.g. postgresql@16-main) stop/start use systemctl.
 
+Record:
+${RECORD_FLAGS_HELP}
+
 ${RUN_FLAGS_HELP}
 
 Examples:
@@ -74,12 +78,13 @@ interface Parsed {
   params: Partial<MinorUpgradeParams>;
   databases: string[];
   run: RunControl;
+  record: RecordFlags;
 }
 
 export function parseMinorArgs(args: string[]): Parsed {
-  const f: Parsed = { production: false, hostPlan: {}, host: {}, params: {}, databases: [], run: newRunControl() };
+  const f: Parsed = { production: false, hostPlan: {}, host: {}, params: {}, databases: [], run: newRunControl(), record: newRecordFlags() };
   for (const { flag, value, number } of readArgs(args)) {
-    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan) || readHostFlag(flag, value, f.host)) continue;
+    if (readRecordFlag(flag, value, f.record) || readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan) || readHostFlag(flag, value, f.host)) continue;
     switch (flag) {
       case '--server': f.server = value(); break;
       case '--server-name': f.serverName = value(); break;
@@ -114,7 +119,7 @@ function run(args: string[]): Promise<number> {
     const base = await resumedParams<MinorUpgradeParams>(f.run);
     const hosts = await hostSpecsFor(base.hosts, f.hostPlan, { server: { connection: f.server!, flags: f.host } });
     const params = asUsage(() => defaultMinorUpgradeParams({ ...base, hosts, ...f.params }));
-    return { control: f.run, opts: { runbook: minorUpgradeRunbook, clusters: { server }, params }, resumeHint: 'pg-upgrade-pilot minor-upgrade --server …', notes: hostRunNotes };
+    return { control: f.run, opts: { runbook: minorUpgradeRunbook, clusters: { server }, params }, resumeHint: 'pg-upgrade-pilot minor-upgrade --server …', notes: hostRunNotes, extras: recordExtras(f.record, minorUpgradeRunbook) };
   });
 }
 

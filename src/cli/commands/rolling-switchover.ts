@@ -7,6 +7,7 @@ import { asUsage, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag } from '../connections';
 import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, type RunControl } from '../runs';
 import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
+import { newRecordFlags, readRecordFlag, RECORD_FLAGS_HELP, recordExtras, type RecordFlags } from '../record';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot rolling-switchover --primary CONN --standby CONN [options]
@@ -40,9 +41,13 @@ ${HOST_FLAGS_HELP}
 Runbook parameters:
   --upgrade-to X.Y            Minor release both servers end on (standby first, then the old primary when it is
                               rebuilt). Local executor: an installed lab build (e.g. 15.18). Default: none.
-  --fence read-only|stop      How the primary stops taking writes (default ${ROLLING_DEFAULTS.fence}): read-only = ALTER
-                              SYSTEM default_transaction_read_only + terminate client sessions (SQL only);
-                              stop = pg_ctl stop -m fast (a host step).
+  --fence read-only|stop      How the primary stops taking writes (default ${ROLLING_DEFAULTS.fence}). Both end with the
+                              HARD fence — pg_ctl stop -m fast of the old primary BEFORE the standby is promoted —
+                              so no session on it can commit after the switchover, whatever it SETs
+                              (default_transaction_read_only = off, SET SESSION CHARACTERISTICS … READ WRITE,
+                              options='-c …'). read-only first makes new transactions read-only, terminates client
+                              sessions and drains the standby to a marker (a stuck or delayed standby aborts cheaply,
+                              by a reload); stop stops at once (an abort starts the primary again). docs/fence.md.
   --switchover-timeout SECONDS
                               The standby must replay the frozen position within this after the fence, else the
                               switchover is undone (default ${ROLLING_DEFAULTS.switchoverTimeoutMs / 1000}).
@@ -62,6 +67,9 @@ Runbook parameters:
                               the switchover and journal the window a client saw and any lost commit (creates the
                               table ${ROLLING_DEFAULTS.probeTable} on the primary if missing).
   --client-tools-path DIR     Where pg_rewind / pg_basebackup are (local executor).
+
+Record:
+${RECORD_FLAGS_HELP}
 
 ${RUN_FLAGS_HELP}
 
@@ -83,12 +91,13 @@ interface Parsed {
   hosts: { primary: HostFlags; standby: HostFlags };
   params: Partial<RollingSwitchoverParams>;
   run: RunControl;
+  record: RecordFlags;
 }
 
 export function parseRollingArgs(args: string[]): Parsed {
-  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl() };
+  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl(), record: newRecordFlags() };
   for (const { flag, value, number } of readArgs(args)) {
-    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan)) continue;
+    if (readRecordFlag(flag, value, f.record) || readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan)) continue;
     const role = /^--(primary|standby)-(executor|data-dir|bin-dir|os-user|systemd-unit)$/.exec(flag);
     if (role && readHostFlag(`--${role[2]}`, value, f.hosts[role[1] as 'primary' | 'standby'])) continue;
     switch (flag) {
@@ -129,7 +138,7 @@ function run(args: string[]): Promise<number> {
       standby: { connection: f.standby!, flags: f.hosts.standby },
     });
     const params = asUsage(() => defaultRollingSwitchoverParams({ ...base, hosts, ...f.params }));
-    return { control: f.run, opts: { runbook: rollingSwitchoverRunbook, clusters: { primary, standby }, params }, resumeHint: 'pg-upgrade-pilot rolling-switchover --primary … --standby …', notes: hostRunNotes };
+    return { control: f.run, opts: { runbook: rollingSwitchoverRunbook, clusters: { primary, standby }, params }, resumeHint: 'pg-upgrade-pilot rolling-switchover --primary … --standby …', notes: hostRunNotes, extras: recordExtras(f.record, rollingSwitchoverRunbook) };
   });
 }
 

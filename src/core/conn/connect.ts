@@ -123,6 +123,9 @@ async function openClient(r: ResolvedConn, ep: HostEndpoint, ssl: false | Connec
     keepAliveInitialDelayMillis: (r.keepalivesIdleSeconds ?? 0) * 1000,
   };
   const client = new Client(config);
+  // A server that ends the session (pg_terminate_backend, a fast stop) between the connect and the caller's own
+  // 'error' listener must not crash the process: the next query reports it.
+  client.on('error', () => undefined);
   // node-postgres falls back to process.env (PGOPTIONS, PGAPPNAME, …) for unset values; the resolved
   // parameters are the whole truth, so pin them.
   const cp = (client as unknown as { connectionParameters: Record<string, unknown> }).connectionParameters;

@@ -6,12 +6,12 @@
  */
 import { Redactor, scrubText } from '../runbook/redact';
 import type { JournalEvent } from '../runbook/types';
-import { lastSuccess, outputString, runFacts, runStatus, type RunFacts } from './facts';
-import { formatCount, recordText, type RecordLang } from './i18n';
+import { lastSuccess, outputNumber, outputString, runFacts, runStatus, type RunFacts } from './facts';
+import { formatCount, recordText, type RecordKey, type RecordLang } from './i18n';
 import { inline, utc } from './markdown';
 import { probeFromJournal, type ProbeRecord } from './probe';
 import {
-  checksSection, clustersSection, issuesSection, ms, parametersSection, pendingSteps, roleName, snapshotsSection, statementsSection, statusLabel,
+  checksSection, clustersSection, issuesSection, ms, parametersSection, pendingSteps, roleName, snapshotsSection, statementsSection,
   STEP, switchoverSection, timelineSection, verificationSection, type Ctx, type RunbookInfo,
 } from './sections';
 import { verificationRows, verificationTotals } from './verification';
@@ -61,7 +61,7 @@ function header(ctx: Ctx, probe: ProbeRecord | undefined, kind: PairKind): strin
   const lines: [string, string][] = [
     [t('run'), `\`${f.runId}\``],
     [t('runbook'), ctx.runbook?.title ? `${inline(ctx.runbook.title)} (\`${f.runbook}\`)` : `\`${f.runbook}\``],
-    [t('outcome'), `**${status === 'running' ? t('st_inprogress') : statusLabel(t, status)}**${f.finished?.message || f.paused?.message ? ` — ${inline((f.finished?.message ?? f.paused?.message)!)}` : ''}`],
+    [t('outcome'), outcomeSentence(ctx, kind, probe)],
   ];
   for (const c of f.clusters) lines.push([roleName(t, c.role), `${inline(c.name)} — ${inline(c.hosts)}${c.version ? ` — PostgreSQL ${c.version.text}` : ''}`]);
   const v = versions(f, kind);
@@ -81,9 +81,33 @@ function header(ctx: Ctx, probe: ProbeRecord | undefined, kind: PairKind): strin
   } else if (kind !== 'server') {
     lines.push([t('window'), t('noWindow')]);
   }
+  const down = downtimeMs(f);
+  if (down !== undefined) lines.push([t('downtime'), `**${ms(down)}**`]);
   const title = `# ${t('title', inline(ctx.runbook?.title ?? f.runbook))}`;
   const warn = f.dryRun ? `\n\n> **${t('dryRunWarning')}**` : '';
   return `${title}${warn}\n\n## ${t('summary')}\n\n${lines.map(([k, val]) => `- **${k}:** ${val}`).join('\n')}`;
+}
+
+function downtimeMs(f: RunFacts): number | undefined {
+  return outputNumber(f, () => true, ['downtimeMs']);
+}
+
+/** The outcome in plain words, for a change board: what happened, the versions, the window or downtime, the loss. */
+function outcomeSentence(ctx: Ctx, kind: PairKind, probe: ProbeRecord | undefined): string {
+  const { t, f } = ctx;
+  const status = runStatus(f);
+  const parts = [f.dryRun ? t('oc_dry') : `**${t(`oc_${status}` as RecordKey)}**`];
+  if (f.dryRun) return parts[0];
+  const v = versions(f, kind);
+  if (v) parts.push(t('oc_versions', v));
+  const sw = lastSuccess(f, STEP.switchover);
+  const window = probe ? probe.switchoverGapMs ?? probe.maxGapMs : typeof sw?.outputs?.writeUnavailableMs === 'number' ? sw.outputs.writeUnavailableMs : undefined;
+  if (window !== undefined && sw) parts.push(t('oc_window', ms(window)));
+  const down = downtimeMs(f);
+  if (down !== undefined) parts.push(t('oc_downtime', ms(down)));
+  const lost = probe?.lostCommits ?? (typeof (sw?.outputs?.probe as Record<string, unknown> | undefined)?.lostCommits === 'number' ? (sw!.outputs!.probe as { lostCommits: number }).lostCommits : undefined);
+  if (lost !== undefined && sw) parts.push(lost === 0 ? t('oc_noLoss') : t('oc_loss', formatCount(lost, ctx.lang)));
+  return parts.join(' ');
 }
 
 function backupLocation(f: RunFacts): string | undefined {

@@ -3,6 +3,7 @@ import { formatBytes, formatDuration } from '../catalog/format';
 import type { Finding, PlannedAction } from '../runbook/types';
 import { executed, lastSuccess, type RunFacts, type StepAttempt } from './facts';
 import { formatCount, type RecordKey, type RecordLang, type RecordText } from './i18n';
+import { paramLabel, paramValueText } from './labels';
 import { codeBlock, inline, shellQuote, table, utc, utcTime } from './markdown';
 import type { ProbeRecord } from './probe';
 import { verificationRows, verificationTotals } from './verification';
@@ -53,15 +54,10 @@ export function clustersSection(ctx: Ctx): string {
     f.clusters.map((c) => [roleName(t, c.role), c.name, c.hosts, c.version?.text, c.production ? t('yes') : t('no')]))}`;
 }
 
-function paramValue(v: unknown): string | undefined {
-  if (v === null || v === undefined) return undefined;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' && x !== null ? Object.values(x).join('.') : String(x))).join(', ');
-  return JSON.stringify(v);
-}
-
 export function parametersSection(ctx: Ctx): string {
-  const rows = Object.entries(ctx.f.params).map(([k, v]) => [k, paramValue(v)]).filter((r) => r[1] !== undefined && r[1] !== '');
+  const rows = Object.entries(ctx.f.params)
+    .map(([k, v]) => [paramLabel(k, ctx.lang), paramValueText(k, v, ctx.t, ctx.lang)])
+    .filter((r) => r[1] !== undefined && r[1] !== '');
   if (!rows.length) return '';
   return `## ${ctx.t('parameters')}\n\n${table([ctx.t('parameter'), ctx.t('value')], rows)}`;
 }
@@ -84,15 +80,31 @@ export function checksSection(ctx: Ctx): string {
     const figures = Object.entries(a.outputs ?? {}).map(([k, v]) => [k, figure(k, v, lang)]).filter((x) => x[1] !== undefined);
     if (figures.length && STEP.checks(a.stepId)) parts.push(`${t('checkFigures')}:\n\n${figures.map(([k, v]) => `- ${k}: ${inline(v!)}`).join('\n')}`);
     const findings = [...(a.findings ?? [])].sort((x, y) => (SEVERITY_ORDER[x.severity] ?? 3) - (SEVERITY_ORDER[y.severity] ?? 3));
-    parts.push(findings.length ? findingsTable(ctx, findings) : t('noFindings'));
+    parts.push(findings.length ? findingsTable(ctx, findings, acknowledgement(ctx, a)) : t('noFindings'));
   }
   return parts.join('\n\n');
 }
 
-function findingsTable(ctx: Ctx, findings: Finding[]): string {
+/**
+ * Who acknowledged a step's warnings: an acknowledgement journaled with the finding (acknowledgedBy / acknowledged
+ * {by, at}), else the operator who confirmed the next step after seeing them.
+ */
+function acknowledgement(ctx: Ctx, a: StepAttempt): (x: Finding) => string {
+  const later = ctx.f.attempts.slice(ctx.f.attempts.indexOf(a) + 1).find((b) => b.decision?.confirmed);
+  const fallback = later?.decision ? ctx.t('ackByNext', later.decision.by ?? '?', utc(later.decision.ts)) : '';
+  return (x) => {
+    if (x.severity !== 'warning') return '';
+    const own = x as Finding & { acknowledgedBy?: string; acknowledged?: { by?: string; at?: string } };
+    if (own.acknowledgedBy) return own.acknowledgedBy;
+    if (own.acknowledged?.by) return `${own.acknowledged.by}${own.acknowledged.at ? ` (${utc(own.acknowledged.at)})` : ''}`;
+    return fallback;
+  };
+}
+
+function findingsTable(ctx: Ctx, findings: Finding[], ack: (x: Finding) => string): string {
   const { t } = ctx;
-  return table([t('severity'), t('check'), t('cluster'), t('finding'), t('fix')],
-    findings.map((x) => [t(`sev_${x.severity}` as RecordKey), x.id, x.cluster ? roleLabel(ctx, x.cluster) : '', x.message, x.fix]));
+  return table([t('severity'), t('check'), t('cluster'), t('finding'), t('fix'), t('acknowledgedBy')],
+    findings.map((x) => [t(`sev_${x.severity}` as RecordKey), x.id, x.cluster ? roleLabel(ctx, x.cluster) : '', x.message, x.fix, ack(x)]));
 }
 
 /** The last attempt of each step, in order of first appearance. */
@@ -118,11 +130,13 @@ export function timelineSection(ctx: Ctx): string {
   else {
     const day = f.startedAt.slice(0, 10);
     const when = (iso?: string) => (iso && iso.slice(0, 10) === day ? utcTime(iso) : utc(iso));
-    parts.push(table(['#', t('step'), t('start'), t('end'), t('duration'), t('result'), t('confirmedBy')],
+    const waited = (a: StepAttempt) => (a.decision ? Math.max(0, Date.parse(a.decision.ts) - Date.parse(a.startedAt)) : undefined);
+    parts.push(table(['#', t('step'), t('start'), t('waiting'), t('working'), t('end'), t('result'), t('confirmedBy')],
       f.attempts.map((a, i) => [
-        i + 1, a.title, when(a.startedAt), when(a.finishedAt), a.durationMs !== undefined ? ms(a.durationMs) : '',
+        i + 1, a.title, when(a.startedAt), waited(a) !== undefined ? ms(waited(a)!) : '', a.durationMs !== undefined ? ms(a.durationMs) : '', when(a.finishedAt),
         statusLabel(t, a.status) + (a.message && a.status !== 'succeeded' ? `: ${a.message}` : ''), whoConfirmed(t, a),
       ])));
+    parts.push(`*${t('timelineNote')}*`);
   }
   const pending = pendingSteps(ctx);
   if (pending.length) parts.push(t('pendingSteps', pending.map((s) => s.title).join(', ')));
@@ -179,6 +193,13 @@ export function switchoverSection(ctx: Ctx, probe: ProbeRecord | undefined): str
   if (num('sequencesCopied') !== undefined) lines.push(`- ${t('sequencesCopied')}: ${formatCount(num('sequencesCopied')!, lang)}`);
   const parts: string[] = [];
   if (sw && lines.length) parts.push(`## ${t('switchover')}`, lines.join('\n'));
+  const breakdown = Array.isArray(o.windowBreakdown)
+    ? (o.windowBreakdown as unknown[]).filter((x): x is { phase: string; ms: number } => typeof x === 'object' && x !== null && typeof (x as { phase?: unknown }).phase === 'string' && typeof (x as { ms?: unknown }).ms === 'number')
+    : [];
+  if (sw && breakdown.length) {
+    if (!parts.length) parts.push(`## ${t('switchover')}`);
+    parts.push(`### ${t('windowBreakdown')}`, table([t('phase'), t('phaseTime')], breakdown.map((b) => [b.phase, ms(b.ms)])));
+  }
   if (probe) {
     const p = probe;
     const probeLines = [
@@ -207,7 +228,10 @@ export function verificationSection(ctx: Ctx, verify: StepAttempt | undefined): 
     parts.push(table([t('table'), t('method'), t('sourceRows'), t('targetRows'), t('sourceChecksum'), t('targetChecksum'), t('result')],
       rows.map((r) => [r.table, r.method, cellNum(r.sourceRows), cellNum(r.targetRows), r.sourceChecksum, r.targetChecksum, r.match ? t('match') : `**${t('mismatch')}**`])));
   }
-  if (!totals && !rows.length) parts.push(t('noVerification'));
+  if (!totals && !rows.length) {
+    const figures = Object.entries(verify.outputs ?? {}).map(([k, v]) => [paramLabel(k, lang), typeof v === 'object' ? undefined : paramValueText(k, v, t, lang)]).filter((x) => x[1] !== undefined);
+    parts.push(figures.length ? `${t('verifyFigures')}:\n\n${figures.map(([k, v]) => `- ${k}: ${inline(v!)}`).join('\n')}` : t('noVerification'));
+  }
   return parts.join('\n\n');
 }
 

@@ -17,6 +17,9 @@ export interface PrimaryFacts {
   walKeepSize: string | null;
   frozen: boolean;
   currentLsn: string;
+  /** The primary's synchronous_standby_names and synchronous_commit: commits (the drain marker too) wait for them. */
+  synchronousStandbyNames: string;
+  synchronousCommit: string;
 }
 
 export interface StandbyFacts {
@@ -32,6 +35,12 @@ export interface StandbyFacts {
   hotStandby: boolean;
   archiveMode: string;
   walKeepSize: string | null;
+  /** recovery_min_apply_delay in ms: every commit is replayed this long after it happened. */
+  applyDelayMs: number;
+  /** max_standby_streaming_delay in ms (-1: replay waits for conflicting standby queries forever). */
+  maxStreamingDelayMs: number;
+  /** Queries running on the standby now (they can hold replay back through conflicts). */
+  activeQueries: number;
 }
 
 const PRIMARY_SQL = `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS is_superuser,
@@ -44,7 +53,9 @@ const PRIMARY_SQL = `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = curre
   to_char(a.last_failed_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS last_failed,
   coalesce(a.last_failed_time > coalesce(a.last_archived_time, '-infinity'), false) AS failing,
   (SELECT setting FROM pg_settings WHERE name = 'wal_keep_size') AS wal_keep_size,
-  pg_current_wal_lsn()::text AS lsn
+  pg_current_wal_lsn()::text AS lsn,
+  current_setting('synchronous_standby_names') AS sync_names,
+  current_setting('synchronous_commit') AS sync_commit
 FROM pg_stat_archiver a`;
 
 export async function readPrimaryFacts(q: Queryable, v: ServerVersion): Promise<PrimaryFacts> {
@@ -62,6 +73,8 @@ export async function readPrimaryFacts(q: Queryable, v: ServerVersion): Promise<
     walKeepSize: (r.wal_keep_size as string | null) ?? null,
     frozen: await frozenBySystem(q),
     currentLsn: String(r.lsn),
+    synchronousStandbyNames: String(r.sync_names ?? ''),
+    synchronousCommit: String(r.sync_commit ?? 'on'),
   };
 }
 
@@ -74,11 +87,15 @@ const STANDBY_SQL = `SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = curre
   current_setting('synchronous_standby_names') AS sync_names,
   current_setting('hot_standby') = 'on' AS hot_standby,
   current_setting('archive_mode') AS archive_mode,
-  (SELECT setting FROM pg_settings WHERE name = 'wal_keep_size') AS wal_keep_size`;
+  (SELECT setting FROM pg_settings WHERE name = 'wal_keep_size') AS wal_keep_size,
+  (SELECT setting::int8 FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_delay_ms,
+  (SELECT setting::int8 FROM pg_settings WHERE name = 'max_standby_streaming_delay') AS streaming_delay_ms,
+  (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend' AND state = 'active'
+     AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM $1) AS active_queries`;
 
 export async function readStandbyFacts(q: Queryable): Promise<StandbyFacts> {
   const host = await readHostFacts(q);
-  const r = (await q.query<Record<string, unknown>>(STANDBY_SQL)).rows[0];
+  const r = (await q.query<Record<string, unknown>>(STANDBY_SQL, [APPLICATION_NAME])).rows[0];
   return {
     host,
     isSuperuser: r.is_superuser === true,
@@ -92,5 +109,8 @@ export async function readStandbyFacts(q: Queryable): Promise<StandbyFacts> {
     hotStandby: r.hot_standby === true,
     archiveMode: String(r.archive_mode),
     walKeepSize: (r.wal_keep_size as string | null) ?? null,
+    applyDelayMs: Number(r.apply_delay_ms ?? 0),
+    maxStreamingDelayMs: Number(r.streaming_delay_ms ?? 30000),
+    activeQueries: Number(r.active_queries ?? 0),
   };
 }

@@ -3,13 +3,15 @@ import { isAbsolute } from 'node:path';
 import { parseConnString } from '../../conn';
 import { validateHostSpecs } from '../../hosts/spec';
 import type { HostSpecs } from '../../hosts/types';
+import type { ClientRoutingParams } from '../../routing';
 import { parseMinorVersion } from '../../hosts/wait';
 
 /**
- * read-only: ALTER SYSTEM default_transaction_read_only + reload, client sessions terminated, the drain waits for the
- * standby to replay a flushed marker (all SQL, fast; a client that SETs read-only off could still write, so the old
- * primary is rewound). stop: pg_ctl stop -m fast on the primary (a host step; the hardest fence, the old primary needs
- * no rewind afterwards).
+ * Both fences end with the hard fence, a fast stop of the old primary BEFORE the standby is promoted: no session on it
+ * can commit anything after that, whatever it SET (issue 16; docs/fence.md).
+ * read-only: first ALTER SYSTEM default_transaction_read_only + reload, client sessions terminated, the standby drained
+ * to a flushed marker — a stuck or delayed standby is caught here and the abort is a mere reload — then the stop.
+ * stop: pg_ctl stop -m fast at once (an abort must start the primary again).
  */
 export type FenceMode = 'read-only' | 'stop';
 /** rewind: pg_rewind the old primary onto the new timeline (needs wal_log_hints or data checksums). basebackup: a fresh copy. */
@@ -43,6 +45,8 @@ export interface RollingSwitchoverParams {
   streamTimeoutMs: number;
   /** Directory (or list) holding pg_rewind/pg_basebackup for the local executor. */
   clientToolsPath?: string;
+  /** How the applications find the new primary (PgBouncer, hooks; default: libpq multi-host by themselves). */
+  clientRouting?: ClientRoutingParams;
 }
 
 export const ROLLING_DEFAULTS: Readonly<RollingSwitchoverParams> = Object.freeze({

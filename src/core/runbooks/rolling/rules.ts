@@ -3,6 +3,8 @@ import { lsnDiff } from '../../catalog/lsn';
 import { formatBytes } from '../../catalog/format';
 import { versionText } from '../../hosts/wait';
 import type { Finding } from '../../runbook/types';
+import { quoteLiteral } from '../../sql';
+import { holdbackFindings } from './holdback';
 import type { PrimaryFacts, StandbyFacts } from './facts';
 import type { RollingSwitchoverParams } from './params';
 
@@ -42,21 +44,19 @@ export function evaluateRollingPreflight(f: RollingPreflightFacts): Finding[] {
     if (!su) add({ id: `${role}-privileges`, severity: 'error', cluster: role, message: `The ${role} connection is not a superuser: ALTER SYSTEM, terminating sessions, pg_promote(), CHECKPOINT and reading the data directory need one.`, fix: `Connect to the ${role} as a superuser (e.g. postgres).` });
   }
 
-  // ---- replication ----
-  if (s.receiverStatus !== 'streaming') {
-    add({ id: 'streaming', severity: 'error', cluster: 'standby', message: `The standby is not streaming (WAL receiver: ${s.receiverStatus ?? 'not running'}).`, fix: 'Fix replication first (primary_conninfo, pg_hba.conf, the primary\'s max_wal_senders); see the standby\'s log.' });
-  } else if (s.senderPort !== null && s.senderPort !== p.host.port) {
+  // ---- replication: streaming, and nothing holding the standby back ----
+  for (const x of holdbackFindings(p, s, params)) add(x);
+  if (s.receiverStatus === 'streaming' && s.senderPort !== null && s.senderPort !== p.host.port) {
     add({ id: 'streaming-source', severity: 'warning', cluster: 'standby', message: `The standby streams from ${s.senderHost ?? '?'}:${s.senderPort}, while the primary listens on port ${p.host.port}: a cascade or a proxy in between?`, fix: 'Make sure the standby streams directly from this primary.' });
-  } else {
+  } else if (s.receiverStatus === 'streaming') {
     add({ id: 'streaming', severity: 'info', cluster: 'standby', message: `The standby streams from ${s.senderHost ?? '?'}:${s.senderPort ?? '?'}.` });
   }
-  if (s.replayPaused) add({ id: 'replay-paused', severity: 'error', cluster: 'standby', message: 'WAL replay is paused on the standby: it cannot catch up, the switchover would time out.', fix: 'SELECT pg_wal_replay_resume(); on the standby.' });
   if (s.replayLsn) {
     const lag = Math.max(0, lsnDiff(p.currentLsn, s.replayLsn));
     add({ id: 'replay-lag', severity: lag > params.lagThresholdBytes ? 'warning' : 'info', cluster: 'standby', message: `The standby has replayed up to ${s.replayLsn}, ${formatBytes(lag)} behind the primary (${p.currentLsn}); the switchover waits for at most ${formatBytes(params.lagThresholdBytes)}.` });
   }
   if (s.synchronousStandbyNames.trim() !== '') {
-    add({ id: 'synchronous-standby', severity: 'warning', cluster: 'standby', message: `synchronous_standby_names = '${s.synchronousStandbyNames}' on the standby: once promoted, its commits wait for a synchronous standby — none until the old primary rejoins.`, fix: 'Clear it on the standby before the switchover (ALTER SYSTEM RESET synchronous_standby_names; reload) or make the rejoined standby match it.' });
+    add({ id: 'synchronous-standby', severity: 'warning', cluster: 'standby', message: `synchronous_standby_names = ${quoteLiteral(s.synchronousStandbyNames)} on the standby: once promoted, its commits wait for a synchronous standby — none until the old primary rejoins.`, fix: 'On the standby, before the switchover: ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf(); — or make the rejoined standby match it.' });
   }
   if (!s.hotStandby) add({ id: 'hot-standby', severity: 'warning', cluster: 'standby', message: 'hot_standby is off on the standby: it accepts no connections while in recovery, so the runbook cannot watch it.', fix: 'ALTER SYSTEM SET hot_standby = on on the standby and restart it.' });
 
@@ -74,7 +74,7 @@ export function evaluateRollingPreflight(f: RollingPreflightFacts): Finding[] {
     if (slot.type === 'logical') {
       add({ id: `slot-${slot.name}`, severity: 'warning', cluster: 'primary', message: `Logical slot "${slot.name}" exists on the primary; the standby has no copy of it${pMajor >= 17 ? ' unless it is a synchronized failover slot' : ''}: its consumer cannot continue on the new primary.`, fix: 'Plan to recreate the logical replication (or use failover slots, PostgreSQL 17+).' });
     } else if (!slot.active) {
-      add({ id: `slot-${slot.name}`, severity: 'warning', cluster: 'primary', message: `Physical slot "${slot.name}" is inactive and retains ${formatBytes(slot.retainedWalBytes ?? 0)} of WAL on the primary.`, fix: `Drop it if unused: SELECT pg_drop_replication_slot('${slot.name}');` });
+      add({ id: `slot-${slot.name}`, severity: 'warning', cluster: 'primary', message: `Physical slot "${slot.name}" is inactive and retains ${formatBytes(slot.retainedWalBytes ?? 0)} of WAL on the primary.`, fix: `Drop it if unused: SELECT pg_drop_replication_slot(${quoteLiteral(slot.name)});` });
     } else {
       add({ id: `slot-${slot.name}`, severity: 'info', cluster: 'primary', message: `Physical slot "${slot.name}" is in use (the standby's); after the switchover it stays on the old primary, unused — drop it there.` });
     }

@@ -7,10 +7,12 @@
  *
  * read-only fence: ALTER SYSTEM default_transaction_read_only = on + reload, wait until sessions see it, terminate
  * every client backend (all databases; our own sessions are named pg-upgrade-pilot), no prepared transaction, then a
- * transactional marker committed with synchronous_commit = on flushes every earlier commit: the WAL position after it
- * is the frozen position every acknowledged write is before. stop fence: pg_ctl stop -m fast (a host step): the
- * walsenders send everything up to the shutdown checkpoint and wait for the standby to confirm before the postmaster
- * exits, so the standby's received position afterwards is the frozen position.
+ * transactional marker committed with synchronous_commit = on flushes every earlier commit; the standby must replay
+ * it (a stuck or delayed standby aborts here, and the abort is a mere reload). That fence is advisory: a client can
+ * SET default_transaction_read_only = off. So both fences end with the HARD fence, before anything is promoted:
+ * pg_ctl stop -m fast (a host step). The walsenders send everything up to the shutdown checkpoint and wait for the
+ * standby to confirm it before the postmaster exits, so the standby's received position afterwards is the frozen
+ * position: every write the old primary ever acknowledged is before it, and nothing can be written after it.
  */
 import { performance } from 'node:perf_hooks';
 import { compareLsn } from '../../catalog/lsn';
@@ -20,6 +22,7 @@ import { runHostBatch } from '../../hosts/context';
 import { messageOf, sleep, waitForServer } from '../../hosts/wait';
 import { ensureProbeTable, multiHostConnection, startProbe, type Probe, type ProbeReport } from '../../probe';
 import { APPLICATION_NAME } from '../../runbook/connections';
+import { clientRoutingFor } from '../../routing';
 import type { Finding, StepOutcome } from '../../runbook/types';
 import { DRAIN_MARKER_SQL, FREEZE, UNFREEZE, WRITABLE_SESSION } from '../logical/statements';
 import { TERMINATE_ALL_CLIENTS_SQL } from '../minor/queries';
@@ -119,11 +122,28 @@ async function terminateClients(s: Session, left: () => number): Promise<number>
   return pids.length;
 }
 
+/** Polls the standby until it has replayed `lsn`; throws (→ abort) once the bound has passed. */
+async function drainTo(ctx: Ctx, sCtl: Session, lsn: string, left: () => number, outputs: Record<string, unknown>): Promise<string> {
+  for (;;) {
+    const r = await within(sCtl.query<{ r: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS r'), Math.max(left(), 1000), 'polling the standby');
+    const replayed = r.rows[0].r;
+    if (replayed && compareLsn(replayed, lsn) >= 0) return replayed;
+    if (ctx.signal.aborted) throw new Error('aborted by the operator during the drain');
+    if (left() <= 0) {
+      outputs.standbyReplayLsn = replayed;
+      throw new Error(`the standby did not replay the frozen position ${lsn} within ${ctx.params.switchoverTimeoutMs} ms of the fence (it is at ${replayed ?? 'nothing'}): replay is paused, delayed, stuck or too slow`);
+    }
+    await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
+  }
+}
+
 export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> {
   const params = ctx.params;
   await checkRoles(ctx);
-  const outputs: Record<string, unknown> = { fence: params.fence };
+  const outputs: Record<string, unknown> = { fence: params.fence, hardFence: 'stop' };
   const findings: Finding[] = [];
+  const breakdown: Array<{ phase: string; ms: number }> = [];
+  const routing = clientRoutingFor(ctx);
   const primaryHost = await pairHost(ctx, 'primary');
   const control = [WRITABLE_SESSION, 'SET synchronous_commit = on', "SET statement_timeout = '5s'", "SET lock_timeout = '2s'"];
   const sCtl = await openSession(ctx, 'standby', ['SET statement_timeout = 0']);
@@ -131,21 +151,29 @@ export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> 
   let pWatch: Session | undefined;
   let probe: ProbeRun | undefined;
   let fenced = false;
+  let stopped = false;
   let promoteAsked = false;
   const t: { freeze?: Stamp; open?: Stamp } = {};
+  const phase = (name: string, since: number) => {
+    const v = round(performance.now() - since);
+    breakdown.push({ phase: name, ms: v });
+    return v;
+  };
   try {
     pCtl = await openSession(ctx, 'primary', control);
     if (params.fence === 'read-only') pWatch = await openSession(ctx, 'primary', []);
     if (params.probe) probe = await startSwitchoverProbe(ctx, pCtl);
     if (ctx.signal.aborted) throw new Error('aborted by the operator before the fence');
+    outputs.routing = { beforeFreeze: await routing.beforeFreeze() };
 
     // ================= the write-unavailable window starts here =================
     t.freeze = stamp();
+    outputs.windowBreakdown = breakdown;
     let deadline = t.freeze.mono + params.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
     fenced = true;
-    let frozenLsn: string;
     if (params.fence === 'read-only') {
+      // 1. the soft fence, cheap to undo: new transactions read-only, every client session ended, a flushed marker
       for (const st of FREEZE) await within(pCtl.query(st), left(), 'fencing the primary');
       // every backend forked from now on inherits read-only; the watch session proves the postmaster has reloaded
       for (;;) {
@@ -158,68 +186,67 @@ export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> 
       const prepared = await within(pCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts'), left(), 'checking prepared transactions');
       if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the primary; they could commit after the fence`);
       await within(pCtl.query(DRAIN_MARKER_SQL), left(), 'writing the drain marker');
-      frozenLsn = String((await within(pCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
-      outputs.fenceMs = round(performance.now() - t.freeze.mono);
-    } else {
-      const lower = String((await pCtl.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l);
-      await pCtl.end().catch(() => undefined);
-      pCtl = undefined;
-      const stopped = await runHostBatch(ctx, {
-        stepId: 'switchover', role: 'primary', risk: 'disruptive', title: 'stop the primary (fence)',
-        why: 'The fence: a fast stop sends the standby everything up to the shutdown checkpoint before the primary exits.',
-        actions: [stopServerCommand(primaryHost, 'fast')], timeoutMs: 130_000, // a killed pg_ctl would not stop the shutdown
-      });
-      outputs.fenceMs = stopped[0]?.durationMs;
-      // a manual stop took the operator's time: the drain still gets its full bound from the stop on
-      if (primaryHost.executor === 'manual') deadline = performance.now() + params.switchoverTimeoutMs;
-      const r = await sCtl.query<{ w: string | null }>('SELECT pg_last_wal_receive_lsn()::text AS w');
-      frozenLsn = r.rows[0].w ?? lower;
-      if (compareLsn(frozenLsn, lower) < 0) throw new Error(`the standby received only up to ${frozenLsn}, before the primary's last position ${lower}: it was not streaming when the primary stopped`);
+      const marker = String((await within(pCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
+      outputs.markerLsn = marker;
+      outputs.fenceMs = phase('read-only fence', t.freeze.mono);
+      // 2. the standby replays everything a well-behaved client had acknowledged: if it cannot, the abort is cheap
+      const d0 = performance.now();
+      await drainTo(ctx, sCtl, marker, left, outputs);
+      phase('drain to the marker', d0);
     }
+    // 3. the hard fence: a fast stop. No session on the old primary can commit anything after it, whatever it SET
+    //    (a client that turned read-only off could still write until now); the walsenders send everything up to the
+    //    shutdown checkpoint and wait for the standby to confirm it before the postmaster exits.
+    const lower = String((await within(pCtl.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l'), Math.max(left(), 1000), 'reading the WAL position')).rows[0].l);
+    await pCtl.end().catch(() => undefined);
+    await pWatch?.end().catch(() => undefined);
+    pCtl = undefined;
+    pWatch = undefined;
+    const s0 = performance.now();
+    stopped = true;
+    const stop = await runHostBatch(ctx, {
+      stepId: 'switchover', role: 'primary', risk: 'disruptive', title: 'stop the primary (the hard fence)',
+      why: 'The fence no client can lift: a fast stop ends every session, and sends the standby everything up to the shutdown checkpoint before the primary exits.',
+      actions: [stopServerCommand(primaryHost, 'fast')], timeoutMs: 130_000, // a killed pg_ctl would not stop the shutdown
+    });
+    outputs.stopMs = stop[0]?.durationMs ?? round(performance.now() - s0);
+    phase('stop the primary', s0);
+    if (params.fence === 'stop') outputs.fenceMs = outputs.stopMs;
+    // a manual stop took the operator's time: the drain still gets its full bound from the stop on
+    if (primaryHost.executor === 'manual') deadline = performance.now() + params.switchoverTimeoutMs;
+    const r = await sCtl.query<{ w: string | null }>('SELECT pg_last_wal_receive_lsn()::text AS w');
+    const frozenLsn = r.rows[0].w ?? lower;
+    if (compareLsn(frozenLsn, lower) < 0) throw new Error(`the standby received only up to ${frozenLsn}, before the primary's last position ${lower}: it was not streaming when the primary stopped`);
     outputs.frozenLsn = frozenLsn;
+    outputs.sentLsn = frozenLsn; // a clean stop returns only once the standby confirmed everything sent
 
-    // ---- drain: the standby must replay the frozen position ----
+    // ---- drain: the standby must replay the frozen position (everything the stopped primary ever acknowledged) ----
     const drainStart = performance.now();
-    let replayed: string | null = null;
-    for (;;) {
-      const r = await within(sCtl.query<{ r: string | null }>('SELECT pg_last_wal_replay_lsn()::text AS r'), Math.max(left(), 1000), 'polling the standby');
-      replayed = r.rows[0].r;
-      if (replayed && compareLsn(replayed, frozenLsn) >= 0) break;
-      if (ctx.signal.aborted) throw new Error('aborted by the operator during the drain');
-      if (left() <= 0) {
-        outputs.standbyReplayLsn = replayed;
-        throw new Error(`the standby did not replay the frozen position ${frozenLsn} within ${params.switchoverTimeoutMs} ms of the fence (it is at ${replayed ?? 'nothing'}): replay is paused, stuck or too slow`);
-      }
-      await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
-    }
-    outputs.drainMs = round(performance.now() - drainStart);
+    const replayed = await drainTo(ctx, sCtl, frozenLsn, left, outputs);
+    outputs.drainMs = phase('drain to the shutdown checkpoint', drainStart);
     outputs.standbyReplayLsn = replayed;
-    if (pCtl) {
-      const rep = await pCtl.query<{ sent: string | null; replay: string | null }>(
-        "SELECT sent_lsn::text AS sent, replay_lsn::text AS replay FROM pg_stat_replication ORDER BY replay_lsn DESC NULLS LAST LIMIT 1",
-      ).catch(() => ({ rows: [] as { sent: string | null; replay: string | null }[] }));
-      outputs.sentLsn = rep.rows[0]?.sent ?? null;
-      outputs.primaryViewReplayLsn = rep.rows[0]?.replay ?? null;
-    }
 
-    // ---- promote: from here on the primary is never reopened automatically ----
+    // ---- promote: from here on the primary is never restarted automatically ----
     const promoteStart = performance.now();
     promoteAsked = true;
     // pg_promote(true) polls every 100 ms; asking without waiting and polling ourselves dates the opening exactly
     const pr = await sCtl.query<{ ok: boolean }>('SELECT pg_promote(false) AS ok');
     if (pr.rows[0].ok !== true) throw new Error('pg_promote() refused to signal the promotion');
     for (;;) {
-      const r = await sCtl.query<{ rec: boolean }>('SELECT pg_is_in_recovery() AS rec');
-      if (!r.rows[0].rec) break;
+      const q = await sCtl.query<{ rec: boolean }>('SELECT pg_is_in_recovery() AS rec');
+      if (!q.rows[0].rec) break;
       if (performance.now() - promoteStart > PROMOTE_WAIT_SECONDS * 1000) throw new Error(`the standby is still in recovery ${PROMOTE_WAIT_SECONDS} s after pg_promote()`);
       await sleep(PROMOTE_POLL_MS);
     }
     t.open = stamp();
     // ================= the window ends here: the new primary takes writes =================
-    outputs.promoteMs = round(performance.now() - promoteStart);
+    outputs.promoteMs = phase('promote the standby', promoteStart);
     outputs.freezeStartedAt = iso(t.freeze);
     outputs.newPrimaryOpenedAt = iso(t.open);
+    outputs.targetOpenedAt = iso(t.open);
+    outputs.commitPointAt = iso(t.open);
     outputs.writeUnavailableMs = round(t.open.mono - t.freeze.mono);
+    (outputs.routing as Record<string, unknown>).afterOpen = await routing.afterOpen().catch((err: unknown) => ({ error: messageOf(err) }));
     // Without it pg_rewind compares against the last checkpoint still on the old timeline and says "no rewind required".
     const ck = performance.now();
     await sCtl.query('CHECKPOINT');
@@ -231,12 +258,12 @@ export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> 
       outputs.probe = pr2.outputs;
       if (pr2.lost > 0) {
         findings.push({ id: 'lost-commits', severity: 'error', message: `${pr2.lost} commit(s) the probe saw acknowledged are missing on the new primary.` });
-        return { status: 'failed', outputs, findings, message: `the standby was promoted, but ${pr2.lost} acknowledged probe commit(s) are missing on it — investigate before moving clients (the old primary is still fenced and holds them)` };
+        return { status: 'failed', outputs, findings, message: `the standby was promoted, but ${pr2.lost} acknowledged probe commit(s) are missing on it — investigate before moving clients (the old primary is stopped and holds them)` };
       }
     }
     return {
       status: 'succeeded', outputs, findings,
-      message: `switched over: writes were unavailable for ${outputs.writeUnavailableMs} ms (fence ${outputs.fenceMs} ms, drain ${outputs.drainMs} ms, promote ${outputs.promoteMs} ms); new timeline ${outputs.newTimeline}` +
+      message: `switched over: writes were unavailable for ${outputs.writeUnavailableMs} ms (${breakdown.map((b) => `${b.phase} ${b.ms} ms`).join(', ')}); the old primary is stopped; new timeline ${outputs.newTimeline}` +
         (outputs.probe ? `; the probe saw a ${String((outputs.probe as Record<string, unknown>).writeUnavailableMs)} ms gap` : ''),
     };
   } catch (err) {
@@ -244,22 +271,25 @@ export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> 
     if (promoteAsked) {
       return {
         status: 'failed', outputs,
-        message: `PROMOTION DID NOT COMPLETE (${messageOf(err)}). The primary stays fenced so that there are never two primaries. Look at the standby's log: if it is promoted (SELECT pg_is_in_recovery() is false), go on with the run; if it is not, reopen the primary by hand (${UNFREEZE.join('; ')}; or start it) and run the switchover again.`,
+        message: `PROMOTION DID NOT COMPLETE (${messageOf(err)}). The old primary stays stopped so that there are never two primaries. Look at the standby's log: if it is promoted (SELECT pg_is_in_recovery() is false), go on with the run; if it is not, start the old primary by hand (${startServerCommand(primaryHost).argv.join(' ')}${params.fence === 'read-only' ? `; then ${UNFREEZE.join('; ')}` : ''}) and run the switchover again.`,
       };
     }
     // ---- ABORT: hand the primary back; the standby stays a standby ----
     const freeze = t.freeze ?? stamp();
-    const back = await reopenPrimary(ctx, pCtl, primaryHost);
+    const back = await reopenPrimary(ctx, pCtl, primaryHost, stopped);
     Object.assign(outputs, {
       aborted: true, freezeStartedAt: iso(freeze), primaryReopenedAt: back.ok ? iso(back.at) : null,
       writeUnavailableMs: back.ok ? round(back.at.mono - freeze.mono) : null, standbyPromoted: false,
     });
     if (!back.ok) {
-      return { status: 'failed', outputs, message: `SWITCHOVER ABORTED AND THE PRIMARY COULD NOT BE REOPENED (${back.error}). ${params.fence === 'stop' ? `Start it now: ${startServerCommand(primaryHost).argv.join(' ')}` : `Run on the primary now: ${UNFREEZE.join('; ')};`} Cause: ${messageOf(err)}` };
+      const how = [stopped ? `start it: ${startServerCommand(primaryHost).argv.join(' ')}` : '', params.fence === 'read-only' ? `run on it: ${UNFREEZE.join('; ')};` : ''].filter(Boolean).join(', then ');
+      return { status: 'failed', outputs, message: `SWITCHOVER ABORTED AND THE PRIMARY COULD NOT BE REOPENED (${back.error}). Now ${how} Cause: ${messageOf(err)}` };
     }
+    (outputs.routing as Record<string, unknown> | undefined ?? (outputs.routing = {}) as Record<string, unknown>).afterAbort =
+      await routing.afterAbort().catch((e: unknown) => ({ error: messageOf(e) }));
     return {
       status: 'aborted', outputs,
-      message: `switchover aborted: ${messageOf(err)}. The primary takes writes again (unavailable for ${outputs.writeUnavailableMs} ms); the standby was not promoted. Fix the cause (e.g. SELECT pg_wal_replay_resume() on the standby) and run the switchover again.`,
+      message: `switchover aborted: ${messageOf(err)}. The primary takes writes again (unavailable for ${outputs.writeUnavailableMs} ms); the standby was not promoted. Fix the cause (e.g. SELECT pg_wal_replay_resume() on the standby, or recovery_min_apply_delay) and run the switchover again.`,
     };
   } finally {
     if (probe) {
@@ -270,22 +300,32 @@ export async function guardedPhysicalSwitchover(ctx: Ctx): Promise<StepOutcome> 
   }
 }
 
-/** The abort path: the primary writable again (read-only fence) or started again (stop fence). */
-async function reopenPrimary(ctx: Ctx, pCtl: Session | undefined, host: Awaited<ReturnType<typeof pairHost>>): Promise<{ ok: true; at: Stamp } | { ok: false; error: string }> {
+async function reachable(ctx: Ctx): Promise<boolean> {
   try {
-    if (ctx.params.fence === 'stop') {
+    const s = await ctx.connect('primary');
+    await s.end().catch(() => undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The abort path: the primary started again if the hard fence stopped it, and writable again (read-only fence). */
+async function reopenPrimary(ctx: Ctx, pCtl: Session | undefined, host: Awaited<ReturnType<typeof pairHost>>, stopped: boolean): Promise<{ ok: true; at: Stamp } | { ok: false; error: string }> {
+  try {
+    if (stopped && !(await reachable(ctx))) {
       await runHostBatch(ctx, {
         stepId: 'switchover', role: 'primary', risk: 'disruptive', title: 'start the primary again (switchover aborted)',
         why: 'The standby did not catch up in time: the primary goes back to work.', actions: [startServerCommand(host)], timeoutMs: ctx.params.startTimeoutMs,
       });
       await waitForServer(ctx, 'primary', { timeoutMs: ctx.params.startTimeoutMs, what: 'the primary to accept connections' });
-      return { ok: true, at: stamp() };
     }
+    if (ctx.params.fence === 'stop') return { ok: true, at: stamp() };
     const attempt = async (q: Session) => {
       for (const st of UNFREEZE) await q.query(st);
       return stamp();
     };
-    if (pCtl) {
+    if (pCtl && !stopped) {
       try {
         return { ok: true, at: await within(attempt(pCtl), 2000, 'reopening the primary') };
       } catch {
