@@ -1,7 +1,21 @@
+/**
+ * Client routing as part of a switchover (issue 12): none (libpq multi-host), PgBouncer (PAUSE / repoint / RELOAD /
+ * RESUME), or host-command hooks. The switchover protocols call clientRoutingFor(ctx) once per switchover and its
+ * three hooks at fixed points; see types.ts.
+ */
 import type { StepContext } from '../runbook/types';
-import type { ClientRouting, ClientRoutingParams } from './types';
+import { planHooks, runHooks, type HookResult } from './hooks';
+import { PgBouncerRouting } from './pgbouncer';
+import { validateClientRouting } from './validate';
+import type { ClientRouting, ClientRoutingParams, HostHookParams } from './types';
 
-export type { ClientRouting, ClientRoutingParams } from './types';
+export type { ClientRouting, ClientRoutingParams, HostHookParams, HookPoint, PgBouncerPoolerParams, PgBouncerConfigFile } from './types';
+export { HOOK_POINTS } from './types';
+export { validateClientRouting } from './validate';
+export { checkClientRouting } from './preflight';
+export { parseHookOption, parseCommandLine, clientRoutingFromOptions, type RoutingOptions } from './cli-options';
+export { setPoolerPasswordProvider, openAdminConsole, showPools, showDatabases, showClients, waitingOn } from './pgbouncer-admin';
+export { repointDatabase, databaseEntries, findDatabaseEntry } from './pgbouncer-ini';
 
 const NONE: ClientRouting = {
   beforeFreeze: async () => ({}),
@@ -10,7 +24,71 @@ const NONE: ClientRouting = {
   plan: () => [],
 };
 
-/** The routing of a run (from its params' clientRouting; 'none' when absent). SEAM: filled in by the routing work. */
-export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams }>(_ctx: StepContext<P>): ClientRouting {
-  return NONE;
+type Ctx = StepContext<{ clientRouting?: ClientRoutingParams; switchoverTimeoutMs?: number }>;
+
+function hookRunner(ctx: Ctx, hooks: HostHookParams[]) {
+  const hctx = { ui: ctx.ui, signal: ctx.signal, runId: ctx.runId, stepId: 'switchover', cluster: { role: 'server' as const, name: 'client routing', hosts: 'this machine', production: false } };
+  return {
+    any: hooks.length > 0,
+    run: (at: 'before-freeze' | 'after-open' | 'after-abort', stop: boolean): Promise<HookResult[]> => runHooks(hooks, at, hctx, stop),
+  };
+}
+
+/** The routing of a run (from its params' clientRouting; 'none' when absent). */
+export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams }>(ctx: StepContext<P>): ClientRouting {
+  const params = validateClientRouting(ctx.params.clientRouting);
+  if (params.kind === 'none') return NONE;
+  const c = ctx as unknown as Ctx;
+  const hooks = hookRunner(c, params.hooks ?? []);
+  const bouncer = params.kind === 'pgbouncer' ? new PgBouncerRouting(c, params.poolers) : undefined;
+  let beforeHooksRan = false;
+  let abortHooksRan = false;
+  const afterAbortHooks = async () => {
+    if (abortHooksRan || !hooks.any) return undefined;
+    abortHooksRan = true;
+    return hooks.run('after-abort', false);
+  };
+  return {
+    plan: () => [...(bouncer?.plan() ?? []), ...planHooks(params.hooks ?? [])],
+    async beforeFreeze() {
+      const out: Record<string, unknown> = {};
+      try {
+        if (hooks.any) {
+          beforeHooksRan = true;
+          out.hooks = await hooks.run('before-freeze', true);
+        }
+        if (bouncer) out.pgbouncer = await bouncer.beforeFreeze();
+      } catch (err) {
+        // Nothing frozen: whatever the before-freeze hooks changed is put back by the after-abort hooks.
+        const undo = beforeHooksRan ? await afterAbortHooks() : undefined;
+        throw Object.assign(new Error((err as Error).message), { outputs: { ...out, afterAbortHooks: undo } });
+      }
+      return out;
+    },
+    async afterOpen() {
+      const out: Record<string, unknown> = {};
+      if (bouncer) {
+        try {
+          out.pgbouncer = await bouncer.afterOpen();
+        } catch (err) {
+          out.pgbouncer = { ok: false, error: (err as Error).message };
+        }
+      }
+      if (hooks.any) out.hooks = await hooks.run('after-open', false).catch((err: Error) => [{ ok: false, error: err.message }]);
+      return out;
+    },
+    async afterAbort() {
+      const out: Record<string, unknown> = {};
+      if (bouncer) {
+        try {
+          out.pgbouncer = await bouncer.afterAbort();
+        } catch (err) {
+          out.pgbouncer = { ok: false, error: (err as Error).message };
+        }
+      }
+      const undo = await afterAbortHooks().catch((err: Error) => [{ ok: false, error: err.message }]);
+      if (undo) out.hooks = undo;
+      return out;
+    },
+  };
 }

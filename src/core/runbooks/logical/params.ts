@@ -1,3 +1,4 @@
+import type { ClientRoutingParams } from '../../routing/types';
 /** Parameters of the logical major-upgrade runbook; JSON-safe (they are journaled), never a password. */
 export interface TableName {
   schema: string;
@@ -57,6 +58,8 @@ export interface LogicalUpgradeParams {
   refreshMaterializedViews: boolean;
   /** At cleanup, make the old source writable again (default: it stays read-only). */
   reopenSourceAtCleanup: boolean;
+  /** How clients find the new primary (PgBouncer, host-command hooks); absent: libpq multi-host (issue 12). */
+  clientRouting?: ClientRoutingParams;
 }
 
 export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.freeze({

@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { compareLsn } from '../../catalog';
 import { quoteIdent } from '../../sql';
 import type { Finding, StepContext } from '../../runbook/types';
+import { clientRoutingFor } from '../../routing';
 import { COMPARE_SESSION_SETTINGS, compareTables, mismatchFinding, type TableToCompare } from './compare';
 import { slotNameOf, type LogicalUpgradeParams, type TableName } from './params';
 import { backendPid, display, findPublication, fromKey, findSlot, findSubscription, frozenBySystem, sequenceOids, slotLag, subscriptionRelStates, tableKey } from './queries';
@@ -140,6 +141,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   const p = ctx.params;
   const slot = slotNameOf(p);
   const gate = await checkGate(ctx); // throws GateError: nothing frozen on the source
+  const routing = clientRoutingFor(ctx); // client routing (issue 12): throws on bad params before anything runs
   const compare = p.verifyInWindow;
   const s = await openSessions(ctx, compare);
   const ui = ctx.ui;
@@ -149,6 +151,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   let sourceFrozen = false;
   let reverseSlotLsn: string | null = null;
   const outputs: Record<string, unknown> = { gateLagBytes: gate.lagBytes, tables: gate.tables };
+  const routingOut: Record<string, unknown> = {};
+  let routingHeld = false; // beforeFreeze succeeded: afterOpen or afterAbort must follow
   const t: { freeze?: ReturnType<typeof stamp>; open?: ReturnType<typeof stamp> } = {};
   try {
     const ourPids = await Promise.all([s.srcCtl, s.srcSpare, s.srcSeq, s.srcCmp].filter((x): x is Session => !!x).map(backendPid));
@@ -188,6 +192,10 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       await sleep(DRAIN_POLL_MS);
     }
     if (ctx.signal.aborted) throw new GateError('aborted by the operator before the freeze');
+    // Client routing before the freeze (PgBouncer: PAUSE; hooks): a throw means the switchover does not start.
+    outputs.routing = routingOut;
+    routingOut.beforeFreeze = await routing.beforeFreeze();
+    routingHeld = true;
 
     // ================= the write-unavailable window starts here =================
     t.freeze = stamp();
@@ -282,6 +290,9 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     outputs.writeUnavailableMs = round(t.open.mono - t.freeze.mono);
     outputs.sourceFreezeMs = round(frozenAt - t.freeze.mono);
     outputs.terminatedBackends = killed.length;
+    // Client routing after the open (PgBouncer: repoint, RELOAD, RESUME): errors are reported, never a way back.
+    routingHeld = false;
+    routingOut.afterOpen = await routing.afterOpen().catch((err: unknown) => ({ ok: false, error: messageOf(err) }));
     // The old primary must not feed the new one any more.
     try {
       await s.tgtCtl.query(alterSubscriptionSql(p.subscription, 'DISABLE'));
@@ -298,6 +309,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   } catch (err) {
     const findings = (err as { findings?: Finding[] }).findings;
     if (!sourceFrozen) {
+      if (routingHeld) routingOut.afterAbort = await routing.afterAbort().catch((e: unknown) => ({ ok: false, error: messageOf(e) }));
       await restoreSubscription(s, p.subscription, subSyncBefore);
       return {
         status: 'failed',
@@ -309,6 +321,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     // ---- ABORT: hand the source back, keep the target frozen ----
     const abortStart = stamp();
     const reopened = await reopenSource(ctx, s, loginRoles);
+    // Clients continue on the old server (RESUME even if it could not be reopened: errors beat an endless wait).
+    if (routingHeld) routingOut.afterAbort = await routing.afterAbort().catch((e: unknown) => ({ ok: false, error: messageOf(e) }));
     if (reverseSlotLsn) await s.tgtCtl.query('SELECT pg_drop_replication_slot($1)', [p.reverseSubscription]).catch(() => undefined);
     await restoreSubscription(s, p.subscription, subSyncBefore);
     const freeze = t.freeze ?? abortStart;

@@ -1,4 +1,5 @@
 import { quoteLiteral } from '../../../sql';
+import { clientRoutingFor } from '../../../routing';
 import type { PlannedAction, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { findSubscription, frozenBySystem, sequenceOids, fromKey } from '../queries';
@@ -35,6 +36,7 @@ async function planActions(ctx: Ctx): Promise<PlannedAction[]> {
         ...UNFREEZE, '-- the window ends', alterSubscriptionSql(p.subscription, 'DISABLE'),
       ],
     },
+    ...clientRoutingFor(ctx).plan(),
   ];
 }
 
