@@ -6,7 +6,7 @@ import { databaseEntries, findDatabaseEntry, parseEntryValue, redactEntryLine, r
 import { consoleDbName } from '../../src/core/routing/pgbouncer-admin';
 import { sameServer } from '../../src/core/routing/servers';
 import { validateClientRouting } from '../../src/core/routing/validate';
-import { writeConfigActions } from '../../src/core/routing/pgbouncer-config';
+import { discardConfigAction, installConfigAction, prepareConfigActions } from '../../src/core/routing/pgbouncer-config';
 
 const INI = [
   ';; production pooler',
@@ -99,14 +99,16 @@ describe('routing options', () => {
     assert.ok(!sameServer({ host: '10.0.0.1', port: 5432 }, { host: '10.0.0.1', port: 5433 }));
   });
 
-  test('the config rewrite: backup once, copy keeping mode, text through stdin, atomic rename', () => {
-    const a = writeConfigActions({ path: '/etc/pgbouncer/pgbouncer.ini', executor: 'manual', osUser: 'postgres' }, 'run-1');
+  test('the config rewrite: before the PAUSE backup once + copy keeping mode + text through stdin; in the window one atomic rename; on abort the copy goes', () => {
+    const cfg = { path: '/etc/pgbouncer/pgbouncer.ini', executor: 'manual' as const, osUser: 'postgres' };
+    const a = [...prepareConfigActions(cfg, 'run-1'), installConfigAction(cfg), discardConfigAction(cfg)];
     assert.ok(a.every((x) => x.argv.slice(0, 4).join(' ') === 'sudo -u postgres --'));
     assert.deepEqual(a.map((x) => x.argv.slice(4)), [
       ['cp', '-p', '-n', '--', '/etc/pgbouncer/pgbouncer.ini', '/etc/pgbouncer/pgbouncer.ini.pgpilot-run-1'],
       ['cp', '-p', '--', '/etc/pgbouncer/pgbouncer.ini', '/etc/pgbouncer/pgbouncer.ini.pgpilot-new'],
       ['dd', 'of=/etc/pgbouncer/pgbouncer.ini.pgpilot-new', 'status=none'],
       ['mv', '-f', '-T', '--', '/etc/pgbouncer/pgbouncer.ini.pgpilot-new', '/etc/pgbouncer/pgbouncer.ini'],
+      ['rm', '-f', '--', '/etc/pgbouncer/pgbouncer.ini.pgpilot-new'],
     ]);
   });
 });

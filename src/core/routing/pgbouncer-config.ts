@@ -34,15 +34,27 @@ export function backupPath(c: PgBouncerConfigFile, runId: string): string {
   return `${c.path}.pgpilot-${runId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 }
 
-/** The commands that write `text` over the file (the text goes to dd's standard input, never into an argument). */
-export function writeConfigActions(c: PgBouncerConfigFile, runId: string): HostAction[] {
-  const tmp = `${c.path}.pgpilot-new`;
+/** Before the PAUSE: the original kept once, and the new text in a copy beside it (same owner and mode). */
+export function prepareConfigActions(c: PgBouncerConfigFile, runId: string): HostAction[] {
   return [
     act(c, ['cp', '-p', '-n', '--', c.path, backupPath(c, runId)]),
-    act(c, ['cp', '-p', '--', c.path, tmp]),
-    act(c, ['dd', `of=${tmp}`, 'status=none']),
-    act(c, ['mv', '-f', '-T', '--', tmp, c.path]),
+    act(c, ['cp', '-p', '--', c.path, newPath(c)]),
+    act(c, ['dd', `of=${newPath(c)}`, 'status=none']),
   ];
+}
+
+/** In the window: one atomic rename puts the prepared file in place. */
+export function installConfigAction(c: PgBouncerConfigFile): HostAction {
+  return act(c, ['mv', '-f', '-T', '--', newPath(c), c.path]);
+}
+
+/** After an abort: the prepared copy goes away (the original was never touched). */
+export function discardConfigAction(c: PgBouncerConfigFile): HostAction {
+  return act(c, ['rm', '-f', '--', newPath(c)]);
+}
+
+export function newPath(c: PgBouncerConfigFile): string {
+  return `${c.path}.pgpilot-new`;
 }
 
 /** The file's text (local executor only: a manual host's file cannot be read from here). */
@@ -55,19 +67,32 @@ export async function readConfigFile(c: PgBouncerConfigFile, signal?: AbortSigna
 
 const MAX_CONFIG = 1024 * 1024;
 
-/** Writes the new text with the configured executor. Manual: the operator is shown `instructions` and confirms. */
-export async function writeConfigFile(
-  c: PgBouncerConfigFile, text: string, batch: { runId: string; stepId: string; title: string; why: string; instructions: string }, ctx: HostRunContext,
-): Promise<void> {
+interface BatchInfo {
+  runId: string;
+  stepId: string;
+  title: string;
+  why: string;
+}
+
+/** Local: writes the new text into the prepared copy (the file itself is untouched until installConfig). */
+export async function prepareConfigFile(c: PgBouncerConfigFile, text: string, info: BatchInfo, ctx: HostRunContext): Promise<void> {
   if (text.length > MAX_CONFIG) throw new Error(`the new ${c.path} is larger than 1 MiB; refusing to write it`);
-  const actions = writeConfigActions(c, batch.runId);
-  const full: HostBatch = {
-    runId: batch.runId, stepId: batch.stepId, title: batch.title, why: batch.why, role: 'server', risk: 'disruptive',
-    actions: c.executor === 'local' ? actions : [],
-    notes: [{ kind: 'manual', cluster: 'server', instructions: batch.instructions }],
-    inputs: c.executor === 'local' ? { 2: text } : undefined,
+  await new LocalExecutor().run({ ...info, role: 'server', risk: 'reversible', actions: prepareConfigActions(c, info.runId), inputs: { 2: text }, timeoutMs: 10_000 }, ctx);
+}
+
+/** Local: the prepared copy replaces the file. Manual: the operator edits the file as `instructions` say and confirms. */
+export async function installConfigFile(c: PgBouncerConfigFile, info: BatchInfo & { instructions: string }, ctx: HostRunContext): Promise<void> {
+  const batch: HostBatch = {
+    runId: info.runId, stepId: info.stepId, title: info.title, why: info.why, role: 'server', risk: 'disruptive',
+    actions: c.executor === 'local' ? [installConfigAction(c)] : [],
+    notes: c.executor === 'local' ? undefined : [{ kind: 'manual', cluster: 'server', instructions: info.instructions }],
     timeoutMs: 10_000,
   };
-  if (c.executor === 'local') await new LocalExecutor().run(full, ctx);
-  else await new ManualExecutor().run(full, ctx);
+  if (c.executor === 'local') await new LocalExecutor().run(batch, ctx);
+  else await new ManualExecutor().run(batch, ctx);
+}
+
+export async function discardConfigFile(c: PgBouncerConfigFile, info: BatchInfo, ctx: HostRunContext): Promise<void> {
+  if (c.executor !== 'local') return;
+  await new LocalExecutor().run({ ...info, role: 'server', risk: 'read-only', actions: [discardConfigAction(c)], timeoutMs: 10_000 }, ctx);
 }

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { HostRunContext } from '../hosts/types';
 import type { PlannedAction, StepContext } from '../runbook/types';
 import { consoleDbName, openAdminConsole, poolerLabel, showDatabases, showPools, waitingOn, type AdminConsole } from './pgbouncer-admin';
-import { readConfigFile, validateConfigFile, writeConfigActions, writeConfigFile } from './pgbouncer-config';
+import { discardConfigFile, installConfigAction, installConfigFile, prepareConfigActions, prepareConfigFile, readConfigFile, validateConfigFile } from './pgbouncer-config';
 import { repointDatabase, type Repoint } from './pgbouncer-ini';
 import { newServerOf, oldServerOf, sameServer, type Endpoint } from './servers';
 import type { PgBouncerPoolerParams } from './types';
@@ -44,6 +44,10 @@ interface PoolerRun {
   pauseMs?: number;
   clientsAtPause?: number;
   resumedMs?: number;
+  /** Where the entries go, and (local file) the lines changed, prepared before the PAUSE. */
+  dest?: Repoint;
+  entries?: Array<{ before: string; after: string }> | string[];
+  prepared?: boolean;
 }
 
 function nameOf(p: PgBouncerPoolerParams): string {
@@ -116,7 +120,7 @@ export class PgBouncerRouting {
     for (const r of this.runs) {
       const dbs = r.params.databases?.join(', ') ?? 'the databases pointing at the old server';
       out.push({ kind: 'wait', cluster: 'server', description: `pooler ${r.label}: PAUSE ${dbs} before the freeze (at most ${r.params.pauseTimeoutMs ?? DEFAULT_PAUSE_TIMEOUT_MS} ms; on timeout RESUME and no switchover)` });
-      if (r.params.config.executor === 'local') out.push(...writeConfigActions(r.params.config, this.ctx.runId));
+      if (r.params.config.executor === 'local') out.push(...prepareConfigActions(r.params.config, this.ctx.runId), installConfigAction(r.params.config));
       else out.push({ kind: 'manual', cluster: 'server', instructions: `after the target opens: repoint ${dbs} in ${r.params.config.path} on the pooler's host` });
       out.push({ kind: 'wait', cluster: 'server', description: `pooler ${r.label}: after the target opened, repoint ${dbs} in ${r.params.config.path}, RELOAD, RESUME; after an abort: RESUME (clients stay on the old server)` });
     }
@@ -125,23 +129,61 @@ export class PgBouncerRouting {
 
   async beforeFreeze(): Promise<Record<string, unknown>> {
     const old = await oldServerOf(this.ctx);
+    const to = await newServerOf(this.ctx).catch(() => undefined);
     try {
       await Promise.all(this.runs.map(async (r) => {
         r.console = await openAdminConsole(r.params.admin, { signal: this.ctx.signal });
         r.databases = await databasesToMove(r.console, r.params, old);
+        await this.prepare(r, to);
       }));
       // All consoles are open and every database known: now PAUSE, each pooler in parallel, bounded.
       await Promise.all(this.runs.map((r) => this.pause(r)));
     } catch (err) {
       await Promise.all(this.runs.map((r) => resumeAll(r, (m) => this.log('error', m))));
+      await this.discardAll();
       await this.closeAll();
       this.settled = true;
       throw new Error(`client routing: ${(err as Error).message}; every pooler was RESUMEd on the old server, nothing was frozen`);
     }
     this.armWatchdog();
     return {
-      poolers: this.runs.map((r) => ({ pooler: r.label, databases: r.databases, pauseMs: r.pauseMs, clientsPaused: r.clientsAtPause })),
+      poolers: this.runs.map((r) => ({ pooler: r.label, databases: r.databases, pauseMs: r.pauseMs, clientsPaused: r.clientsAtPause, willPointAt: `${r.dest?.host}:${r.dest?.port}` })),
     };
+  }
+
+  /** Outside the window (before the PAUSE): the new file is prepared beside the old one; the window only renames it. */
+  private async prepare(r: PoolerRun, defaultTo: Endpoint | undefined): Promise<void> {
+    const dest: Repoint = { host: r.params.newHost ?? defaultTo?.host ?? '', port: r.params.newPort ?? defaultTo?.port ?? 0 };
+    if (!dest.host || !dest.port) throw new Error(`${r.label}: the new server's host and port are unknown (give newHost/newPort)`);
+    r.dest = dest;
+    const cfg = r.params.config;
+    if (cfg.executor !== 'local') {
+      r.entries = r.databases.map((db) => `${db} = … host=${dest.host} port=${dest.port} …`);
+      return;
+    }
+    let text = await readConfigFile(cfg, this.ctx.signal);
+    const changes: Array<{ before: string; after: string }> = [];
+    for (const db of r.databases) {
+      const c = repointDatabase(text, db, dest);
+      text = c.text;
+      changes.push({ before: c.before, after: c.after });
+    }
+    await prepareConfigFile(cfg, text, this.batchInfo(r, 'prepare'), hostCtx(this.ctx));
+    r.entries = changes;
+    r.prepared = true;
+  }
+
+  private batchInfo(r: PoolerRun, what: 'prepare' | 'install' | 'discard') {
+    const cfg = r.params.config;
+    const title = what === 'prepare' ? `prepare ${cfg.path} with ${r.databases.join(', ')} repointed` : what === 'install' ? `repoint ${r.databases.join(', ')} in ${cfg.path}` : `remove the prepared copy of ${cfg.path}`;
+    return { runId: this.ctx.runId, stepId: 'switchover', title, why: 'Client routing through PgBouncer: the pooler must send clients to the new primary once it opens.' };
+  }
+
+  private async discardAll(): Promise<void> {
+    await Promise.all(this.runs.filter((r) => r.prepared).map(async (r) => {
+      await discardConfigFile(r.params.config, this.batchInfo(r, 'discard'), hostCtx(this.ctx)).catch((e: Error) => this.log('warn', `${r.label}: ${e.message}`));
+      r.prepared = false;
+    }));
   }
 
   private async pause(r: PoolerRun): Promise<void> {
@@ -196,39 +238,23 @@ export class PgBouncerRouting {
 
   async afterOpen(): Promise<Record<string, unknown>> {
     this.settle();
-    const to = await newServerOf(this.ctx).catch(() => undefined);
-    const results = await Promise.all(this.runs.map((r) => this.repointAndResume(r, to)));
+    const results = await Promise.all(this.runs.map((r) => this.repointAndResume(r)));
     await this.closeAll();
     return { poolers: results };
   }
 
-  private async repointAndResume(r: PoolerRun, defaultTo: Endpoint | undefined): Promise<Record<string, unknown>> {
-    const out: Record<string, unknown> = { pooler: r.label, databases: r.databases };
+  private async repointAndResume(r: PoolerRun): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = { pooler: r.label, databases: r.databases, entries: r.entries };
     const errors: string[] = [];
     try {
-      const dest: Repoint = { host: r.params.newHost ?? defaultTo?.host ?? '', port: r.params.newPort ?? defaultTo?.port ?? 0 };
-      if (!dest.host || !dest.port) throw new Error('the new server\'s host and port are unknown (give newHost/newPort)');
+      const dest = r.dest!;
       const cfg = r.params.config;
       const t0 = performance.now();
-      if (cfg.executor === 'local') {
-        let text = await readConfigFile(cfg, this.ctx.signal);
-        const changes: Array<{ before: string; after: string }> = [];
-        for (const db of r.databases) {
-          const c = repointDatabase(text, db, dest);
-          text = c.text;
-          changes.push({ before: c.before, after: c.after });
-        }
-        await writeConfigFile(cfg, text, { runId: this.ctx.runId, stepId: 'switchover', title: `repoint ${r.databases.join(', ')} in ${cfg.path}`, why: 'The target opened: the pooler must send clients there.', instructions: '' }, hostCtx(this.ctx));
-        out.entries = changes;
-      } else {
-        const lines = r.databases.map((db) => `${db} = … host=${dest.host} port=${dest.port} …`);
-        await writeConfigFile(cfg, '', {
-          runId: this.ctx.runId, stepId: 'switchover', title: `repoint ${r.databases.join(', ')} in ${cfg.path}`,
-          why: 'The target opened; clients are PAUSEd in the pooler until you confirm (then RELOAD and RESUME follow).',
-          instructions: `In ${cfg.path} on the pooler's host, section [databases], set host and port of: ${lines.join('; ')}. Keep everything else.`,
-        }, hostCtx(this.ctx));
-        out.entries = lines;
-      }
+      await installConfigFile(cfg, {
+        ...this.batchInfo(r, 'install'),
+        instructions: `In ${cfg.path} on the pooler's host, section [databases], set host and port of: ${(r.entries as string[]).join('; ')}. Keep everything else. Clients stay PAUSEd until you confirm; then RELOAD and RESUME follow.`,
+      }, hostCtx(this.ctx));
+      r.prepared = false;
       out.editMs = since(t0);
       r.console ??= await openAdminConsole(r.params.admin, { connectTimeoutSeconds: 5 });
       const t1 = performance.now();
@@ -265,6 +291,7 @@ export class PgBouncerRouting {
         ...(r.pauseStartedMs !== undefined && r.resumedMs !== undefined ? { stallMs: Math.round(r.resumedMs - r.pauseStartedMs) } : {}),
       };
     }));
+    await this.discardAll();
     await this.closeAll();
     return { poolers: results };
   }
