@@ -12,6 +12,8 @@ import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgrade
 import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { writeRecord } from '../record';
+import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
+import type { RoutingOptions } from '../../core/routing';
 import { newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
 import type { CliCommand } from './index';
 
@@ -48,6 +50,7 @@ Runbook parameters:
                               new run so it replicates) during the run; journal the write-unavailable window it
                               saw and whether every acknowledged commit reached the target.
 
+${ROUTING_HELP}
 Run control:
   --dry-run                   Print every step's statements; execute nothing (read-only sessions at most).
   --yes                       Confirm every step without asking (needed when stdin is not a terminal).
@@ -96,12 +99,15 @@ interface Flags {
   lagThreshold?: number;
   noReverse: boolean;
   probe: boolean;
+  routing: RoutingOptions;
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
-  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, recordLang: 'en' };
-  for (const { flag, value, number } of readArgs(args)) {
+  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, recordLang: 'en', routing: {} };
+  for (const arg of readArgs(args)) {
+    const { flag, value, number } = arg;
     if (flag !== '--until' && readRunFlag(flag, value, f.run)) continue;
+    if (readRoutingFlag(arg, f.routing)) continue;
     switch (flag) {
       case '--source': f.source = value(); break;
       case '--target': f.target = value(); break;
@@ -136,6 +142,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
+    clientRouting: routingParamsFrom(f.routing),
   };
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
 }

@@ -8,6 +8,8 @@ import { clusterFromFlag } from '../connections';
 import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, type RunControl } from '../runs';
 import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
 import type { CliCommand } from './index';
+import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
+import type { RoutingOptions } from '../../core/routing';
 
 const help = `Usage: pg-upgrade-pilot rolling-switchover --primary CONN --standby CONN [options]
 
@@ -63,6 +65,7 @@ Runbook parameters:
                               table ${ROLLING_DEFAULTS.probeTable} on the primary if missing).
   --client-tools-path DIR     Where pg_rewind / pg_basebackup are (local executor).
 
+${ROUTING_HELP}
 ${RUN_FLAGS_HELP}
 
 Examples:
@@ -83,12 +86,14 @@ interface Parsed {
   hosts: { primary: HostFlags; standby: HostFlags };
   params: Partial<RollingSwitchoverParams>;
   run: RunControl;
+  routing: RoutingOptions;
 }
 
 export function parseRollingArgs(args: string[]): Parsed {
-  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl() };
-  for (const { flag, value, number } of readArgs(args)) {
-    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan)) continue;
+  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl(), routing: {} };
+  for (const arg of readArgs(args)) {
+    const { flag, value, number } = arg;
+    if (readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan) || readRoutingFlag(arg, f.routing)) continue;
     const role = /^--(primary|standby)-(executor|data-dir|bin-dir|os-user|systemd-unit)$/.exec(flag);
     if (role && readHostFlag(`--${role[2]}`, value, f.hosts[role[1] as 'primary' | 'standby'])) continue;
     switch (flag) {
@@ -114,6 +119,8 @@ export function parseRollingArgs(args: string[]): Parsed {
   }
   if (!f.primary) throw new UsageError('--primary is required');
   if (!f.standby) throw new UsageError('--standby is required');
+  const clientRouting = routingParamsFrom(f.routing);
+  if (clientRouting) f.params.clientRouting = clientRouting;
   if (f.run.until && !(ROLLING_STEP_IDS as readonly string[]).includes(f.run.until)) throw new UsageError(`--until takes a step id: ${ROLLING_STEP_IDS.join(', ')}`);
   return f;
 }

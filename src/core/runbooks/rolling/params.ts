@@ -4,6 +4,7 @@ import { parseConnString } from '../../conn';
 import { validateHostSpecs } from '../../hosts/spec';
 import type { HostSpecs } from '../../hosts/types';
 import { parseMinorVersion } from '../../hosts/wait';
+import type { ClientRoutingParams } from '../../routing/types';
 
 /**
  * read-only: ALTER SYSTEM default_transaction_read_only + reload, client sessions terminated, the drain waits for the
@@ -43,6 +44,8 @@ export interface RollingSwitchoverParams {
   streamTimeoutMs: number;
   /** Directory (or list) holding pg_rewind/pg_basebackup for the local executor. */
   clientToolsPath?: string;
+  /** How clients find the new primary (PgBouncer, host-command hooks); absent: libpq multi-host (issue 12). */
+  clientRouting?: ClientRoutingParams;
 }
 
 export const ROLLING_DEFAULTS: Readonly<RollingSwitchoverParams> = Object.freeze({
