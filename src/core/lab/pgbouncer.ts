@@ -6,6 +6,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { connectLab } from './client';
 import { run, runChecked } from './exec';
 import { ensureOwnedDir, writePrivateFile } from './files';
 import { asUser, ensureLabOsUser } from './osUser';
@@ -35,6 +36,9 @@ export interface LabPgBouncer {
   /** Pooled databases: name → the server it points at when started. */
   databases: Record<string, { host: string; port: number; dbname: string }>;
   poolMode: 'transaction' | 'session' | 'statement';
+  /** The lab's application role through the pooler, and its lab password (lab up --pgbouncer). */
+  appUser?: string;
+  appPassword?: string;
 }
 
 export interface StartPgBouncerOptions {
@@ -185,4 +189,53 @@ export async function pgBouncerVersion(): Promise<string | undefined> {
   if (!existsSync(PGBOUNCER_BIN)) return undefined;
   const r = await run(PGBOUNCER_BIN, ['--version']).catch(() => undefined);
   return r?.stdout.split('\n')[0]?.trim() || undefined;
+}
+
+// ---- the lab's pooler (`lab up … --pgbouncer`) ----
+
+/** The lab pooler listens on port-base + 32 (15432 by default): clear of every server port the lab hands out. */
+export const LAB_PGBOUNCER_PORT_OFFSET = 32;
+export const LAB_PGBOUNCER_DIR = 'pgbouncer';
+/** The application role clients use through the lab pooler (same password on both servers after a role copy). */
+export const LAB_APP_ROLE = 'app';
+
+/**
+ * Start (or find running) the lab's PgBouncer in front of `server`, pooling its database for the role `app`
+ * (created on the server with a generated password; LOGIN, CREATE on public, read/write on all data from 14).
+ */
+export async function labPgBouncerUp(dir: string, server: LabServer, port: number): Promise<{ pooler: LabPgBouncer; started: boolean }> {
+  const pdir = join(dir, LAB_PGBOUNCER_DIR);
+  const known = await readLabPgBouncer(pdir);
+  if (known && (await isPgBouncerRunning(known))) return { pooler: known, started: false };
+  const c = await connectLab(server);
+  let appPassword: string;
+  try {
+    appPassword = generatePassword();
+    const exists = (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [LAB_APP_ROLE])).rowCount;
+    await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${LAB_APP_ROLE} LOGIN PASSWORD '${appPassword}'`); // base64url: no quote to escape
+    await c.query(`GRANT CREATE ON SCHEMA public TO ${LAB_APP_ROLE}`);
+    if (server.major >= 14) await c.query(`GRANT pg_read_all_data, pg_write_all_data TO ${LAB_APP_ROLE}`);
+  } finally {
+    await c.end();
+  }
+  const started = await startPgBouncer({ name: 'lab-pgbouncer', port, dir: pdir, server, users: { [LAB_APP_ROLE]: appPassword } });
+  const pooler: LabPgBouncer = { ...started, appUser: LAB_APP_ROLE, appPassword };
+  await writePrivateFile(join(pdir, PGBOUNCER_FILE), `${JSON.stringify(pooler, null, 2)}\n`);
+  return { pooler, started: true };
+}
+
+/** pgpass lines for the lab pooler: the admin console and the app role through the pooler. */
+export function labPgBouncerPgpass(p: LabPgBouncer): string[] {
+  const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+  const lines = [`${p.host}:${p.port}:pgbouncer:${esc(p.adminUser)}:${esc(p.adminPassword)}\n`];
+  if (p.appUser && p.appPassword) lines.push(`${p.host}:*:*:${esc(p.appUser)}:${esc(p.appPassword)}\n`);
+  return lines;
+}
+
+export async function labPgBouncerDown(dir: string, purge = false): Promise<LabPgBouncer | undefined> {
+  const pdir = join(dir, LAB_PGBOUNCER_DIR);
+  const known = await readLabPgBouncer(pdir);
+  const stopped = known && (await stopPgBouncer(known)) ? known : undefined;
+  if (purge) await fs.rm(pdir, { recursive: true, force: true });
+  return stopped;
 }
