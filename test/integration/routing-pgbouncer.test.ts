@@ -89,6 +89,21 @@ describe('client routing through PgBouncer', { concurrency: 1 }, () => {
 
   const viaPooler = () => `host=${pb.host} port=${pb.port} user=${APP_ROLE} dbname=postgres connect_timeout=5`;
 
+  test('a failing before-freeze hook: no switchover, the pooler never paused, the source never frozen', { timeout: 60_000 }, async () => {
+    const failing = { ...routing, hooks: [{ at: 'before-freeze', argv: ['/bin/false'] }] } as ClientRoutingParams;
+    const r = await runLogical(pair, { clientRouting: failing }, { only: 'switchover', runId, journalDir });
+    await pair.reconnect();
+    const step = stepOf(r, 'switchover');
+    assert.equal(step.status, 'failed', describeRun(r));
+    assert.match(step.message ?? '', /did not start[\s\S]*before-freeze hook failed/);
+    assert.equal((await poolerDb(pb)).paused, 0);
+    assert.equal((await poolerDb(pb)).port, pair.source.port);
+    const fresh = new Client({ host: pair.source.host, port: pair.source.port, user: pair.source.user, password: pair.source.password, database: 'postgres' });
+    await fresh.connect();
+    assert.equal(await scalar(fresh, 'SHOW default_transaction_read_only'), 'off', 'the source was never frozen');
+    await fresh.end();
+  });
+
   test('a PAUSE that cannot finish in time (a transaction held open through the pooler): no switchover, clients resumed, the transaction commits', { timeout: 60_000 }, async () => {
     const app = new Client({ host: pb.host, port: pb.port, user: APP_ROLE, password: APP_PASSWORD, database: 'postgres' });
     await app.connect();

@@ -34,10 +34,28 @@ function hookRunner(ctx: Ctx, hooks: HostHookParams[]) {
   };
 }
 
+/**
+ * Routings between beforeFreeze and afterOpen/afterAbort, by run: a caller that builds a fresh routing for the second
+ * hook (or calls clientRoutingFor again) gets the one holding the pooler state (the PAUSE time, the prepared file).
+ * In another process (a resumed run) the hooks find the pooler's state again from the pooler itself.
+ */
+const held = new Map<string, ClientRouting>();
+
 /** The routing of a run (from its params' clientRouting; 'none' when absent). */
 export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams }>(ctx: StepContext<P>): ClientRouting {
   const params = validateClientRouting(ctx.params.clientRouting);
   if (params.kind === 'none') return NONE;
+  const key = `${ctx.runId}\n${JSON.stringify(params)}`;
+  const live = held.get(key);
+  if (live) return live;
+  const routing = buildRouting(ctx, params, {
+    hold: () => held.set(key, routing),
+    release: () => { if (held.get(key) === routing) held.delete(key); },
+  });
+  return routing;
+}
+
+function buildRouting<P>(ctx: StepContext<P>, params: Exclude<ClientRoutingParams, { kind: 'none' }>, life: { hold(): void; release(): void }): ClientRouting {
   const c = ctx as unknown as Ctx;
   const hooks = hookRunner(c, params.hooks ?? []);
   const bouncer = params.kind === 'pgbouncer' ? new PgBouncerRouting(c, params.poolers) : undefined;
@@ -58,6 +76,7 @@ export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams
           out.hooks = await hooks.run('before-freeze', true);
         }
         if (bouncer) out.pgbouncer = await bouncer.beforeFreeze();
+        life.hold();
       } catch (err) {
         // Nothing frozen: whatever the before-freeze hooks changed is put back by the after-abort hooks.
         const undo = beforeHooksRan ? await afterAbortHooks() : undefined;
@@ -66,6 +85,7 @@ export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams
       return out;
     },
     async afterOpen() {
+      life.release();
       const out: Record<string, unknown> = {};
       if (bouncer) {
         try {
@@ -78,6 +98,7 @@ export function clientRoutingFor<P extends { clientRouting?: ClientRoutingParams
       return out;
     },
     async afterAbort() {
+      life.release();
       const out: Record<string, unknown> = {};
       if (bouncer) {
         try {

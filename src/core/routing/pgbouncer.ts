@@ -186,6 +186,19 @@ export class PgBouncerRouting {
     }));
   }
 
+  /** The moved databases (given, else those pointing at the old server) and which of them are PAUSEd now. */
+  private async rediscover(r: PoolerRun): Promise<void> {
+    r.console ??= await openAdminConsole(r.params.admin, { signal: this.ctx.signal, connectTimeoutSeconds: 5 });
+    const old = await oldServerOf(this.ctx);
+    const to = await newServerOf(this.ctx).catch(() => undefined);
+    const rows = await showDatabases(r.console);
+    // pointing at the old server, or PAUSEd and already pointing at the new one (a run stopped between RELOAD and RESUME)
+    const moving = (x: (typeof rows)[number]) => !!x.host && (sameServer({ host: x.host, port: Number(x.port) }, old) || (!!Number(x.paused) && !!to && sameServer({ host: x.host, port: Number(x.port) }, to)));
+    r.databases = r.params.databases?.length ? [...r.params.databases] : rows.filter((x) => x.name !== 'pgbouncer' && moving(x)).map((x) => x.name);
+    r.paused = rows.filter((x) => r.databases.includes(x.name) && Number(x.paused)).map((x) => x.name);
+    if (!r.databases.length) throw new Error(`no database of the pooler ${r.label} points at the old server ${old.host}:${old.port} any more (SHOW DATABASES)`);
+  }
+
   private async pause(r: PoolerRun): Promise<void> {
     const c = r.console!;
     const limit = r.params.pauseTimeoutMs ?? DEFAULT_PAUSE_TIMEOUT_MS;
@@ -238,7 +251,21 @@ export class PgBouncerRouting {
 
   async afterOpen(): Promise<Record<string, unknown>> {
     this.settle();
-    const results = await Promise.all(this.runs.map((r) => this.repointAndResume(r)));
+    const results = await Promise.all(this.runs.map(async (r) => {
+      if (!r.dest) {
+        // A routing that did not run beforeFreeze (another instance, or a resumed run in a new process): find the
+        // pooler's state again — the databases still pointing at the old server, those PAUSEd — and prepare now.
+        try {
+          await this.rediscover(r);
+          await this.prepare(r, await newServerOf(this.ctx).catch(() => undefined));
+        } catch (err) {
+          const errors = [(err as Error).message, ...(await resumeAll(r, (m) => this.log('error', m)))];
+          this.log('error', `${r.label}: ${errors[0]}`);
+          return { pooler: r.label, ok: false, errors };
+        }
+      }
+      return this.repointAndResume(r);
+    }));
     await this.closeAll();
     return { poolers: results };
   }
@@ -285,6 +312,14 @@ export class PgBouncerRouting {
   async afterAbort(): Promise<Record<string, unknown>> {
     this.settle();
     const results = await Promise.all(this.runs.map(async (r) => {
+      if (!r.databases.length) {
+        try {
+          await this.rediscover(r);
+          r.prepared = r.params.config.executor === 'local';
+        } catch (err) {
+          return { pooler: r.label, ok: false, errors: [(err as Error).message] };
+        }
+      }
       const errors = await resumeAll(r, (m) => this.log('error', m));
       return {
         pooler: r.label, databases: r.databases, ok: errors.length === 0, ...(errors.length ? { errors } : {}),
