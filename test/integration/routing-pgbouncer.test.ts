@@ -15,7 +15,8 @@ import { Client } from 'pg';
 import { startPgBouncer, stopPgBouncer, type LabPgBouncer } from '../../src/core/lab/pgbouncer';
 import { isPortFree } from '../../src/core/lab/ports';
 import { checkBalances, ensureProbeTable, initPgbenchData, startProbe, startWriters } from '../../src/core/probe';
-import { setPoolerPasswordProvider } from '../../src/core/routing';
+import { clientRoutingFor, setPoolerPasswordProvider } from '../../src/core/routing';
+import type { StepContext } from '../../src/core/runbook/types';
 import type { ClientRoutingParams } from '../../src/core/routing';
 import { APP_PASSWORD, APP_ROLE, createAppRole, describeRun, runLogical, scalar, sleep, startPair, stepOf, type Pair } from './logical-kit';
 
@@ -88,6 +89,28 @@ describe('client routing through PgBouncer', { concurrency: 1 }, () => {
   });
 
   const viaPooler = () => `host=${pb.host} port=${pb.port} user=${APP_ROLE} dbname=postgres connect_timeout=5`;
+
+  test('a routing built afresh (a resumed run in another process) finds the PAUSEd pooler and RESUMEs it on abort', { timeout: 60_000 }, async () => {
+    const ctxFor = (runId: string) => ({
+      runId, params: { clientRouting: routing, switchoverTimeoutMs: 10_000 }, ui: { confirm: async () => ({ confirmed: true }), progress: () => undefined, log: () => undefined },
+      signal: new AbortController().signal, dryRun: false,
+      connection: (role: string) => {
+        if (role === 'source') return pair.source.connection;
+        if (role === 'target') return pair.target.connection;
+        throw new Error(`no ${role}`);
+      },
+    }) as unknown as StepContext<{ clientRouting: ClientRoutingParams }>;
+    const first = clientRoutingFor(ctxFor('run-a'));
+    await first.beforeFreeze();
+    assert.equal((await poolerDb(pb)).paused, 1, 'paused by the first process');
+    const afresh = clientRoutingFor(ctxFor('run-b')); // nothing held for this run: the state comes from the pooler
+    const out = await afresh.afterAbort() as { pgbouncer: { poolers: Array<{ ok: boolean; databases: string[] }> } };
+    assert.equal(out.pgbouncer.poolers[0].ok, true, JSON.stringify(out));
+    assert.deepEqual(out.pgbouncer.poolers[0].databases, ['postgres']);
+    assert.deepEqual(await poolerDb(pb), { host: '127.0.0.1', port: pair.source.port, paused: 0 });
+    assert.ok(!existsSync(`${pb.configFile}.pgpilot-new`), 'the copy prepared by the first process is gone');
+    await first.afterAbort(); // settles the first one (its RESUME finds nothing paused)
+  });
 
   test('a failing before-freeze hook: no switchover, the pooler never paused, the source never frozen', { timeout: 60_000 }, async () => {
     const failing = { ...routing, hooks: [{ at: 'before-freeze', argv: ['/bin/false'] }] } as ClientRoutingParams;
