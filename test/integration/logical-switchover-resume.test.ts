@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureProbeTable, startProbe, type Probe } from '../../src/core/probe';
-import type { LabServer } from '../helpers/lab';
+import { clientFor, type LabServer } from '../helpers/lab';
 import { APP_PASSWORD, createAppRole, describeRun, multiHost, readOnlyForNewSessions, runLogical, scalar, sleep, startPair, type Pair } from './logical-kit';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
@@ -65,6 +65,7 @@ describe('switchover resume after the runner was killed inside the window (14 â†
     await pair.src.query('INSERT INTO accounts (balance) SELECT g FROM generate_series(1, 1000) g');
     await pair.src.query('GRANT ALL ON ALL TABLES IN SCHEMA public TO app');
     await pair.src.query('GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO app');
+    await pair.src.query('CREATE DATABASE other'); // not upgraded: must keep taking writes throughout (issue 10)
     const r = await runLogical(pair, {}, { until: 'verify-data', journalDir: journal });
     assert.equal(r.status, 'paused', describeRun(r));
     runId = r.runId;
@@ -120,6 +121,13 @@ describe('switchover resume after the runner was killed inside the window (14 â†
     assert.equal(steps.find((s) => s.id === 'cleanup')?.status, 'pending', 'the way back stays until an explicit finish');
     assert.equal(steps.find((s) => s.id === 'reverse-replication')?.status, 'succeeded');
     assert.equal(await states(), 'on,off', 'the target takes writes, the old source stays read-only');
+    const other = await clientFor(pair.source, 'other');
+    try {
+      assert.equal(await scalar(other, 'SHOW default_transaction_read_only'), 'off', 'another database of the old server was never frozen');
+      await other.query('CREATE TABLE IF NOT EXISTS still_writable (x int)');
+    } finally {
+      await other.end();
+    }
     await sleep(1000);
     const stopped = probe!;
     probe = undefined;
