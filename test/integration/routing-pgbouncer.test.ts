@@ -15,7 +15,7 @@ import { Client } from 'pg';
 import { startPgBouncer, stopPgBouncer, type LabPgBouncer } from '../../src/core/lab/pgbouncer';
 import { isPortFree } from '../../src/core/lab/ports';
 import { checkBalances, ensureProbeTable, initPgbenchData, startProbe, startWriters } from '../../src/core/probe';
-import { clientRoutingFor, setPoolerPasswordProvider } from '../../src/core/routing';
+import { clientRoutingFor, routingOutputsOf, setPoolerPasswordProvider } from '../../src/core/routing';
 import type { StepContext } from '../../src/core/runbook/types';
 import type { ClientRoutingParams } from '../../src/core/routing';
 import { APP_PASSWORD, APP_ROLE, createAppRole, describeRun, runLogical, scalar, sleep, startPair, stepOf, type Pair } from './logical-kit';
@@ -162,7 +162,8 @@ describe('client routing through PgBouncer', { concurrency: 1 }, () => {
       const blocker = new Client({ host: pair.target.host, port: pair.target.port, user: pair.target.user, password: pair.target.password, database: 'postgres', application_name: 'pg-upgrade-pilot' });
       await blocker.connect();
       await blocker.query('BEGIN');
-      await blocker.query('LOCK TABLE pgpilot_probe IN ACCESS EXCLUSIVE MODE');
+      // SHARE blocks the apply's inserts without taking an xid (the reverse slot, prepared before the freeze, must not wait)
+      await blocker.query('LOCK TABLE pgpilot_probe IN SHARE MODE');
       let aborted;
       try {
         await sleep(500);
@@ -173,7 +174,7 @@ describe('client routing through PgBouncer', { concurrency: 1 }, () => {
       }
       assert.equal(aborted.status, 'aborted', describeRun(aborted));
       await pair.reconnect(); // the switchover terminated our sessions too
-      const abortOut = stepOf(aborted, 'switchover').outputs as { routing: { afterAbort: RoutingOut } };
+      const abortOut = { routing: routingOutputsOf(stepOf(aborted, 'switchover').outputs) as { afterAbort: RoutingOut } };
       const resumed = abortOut.routing.afterAbort.pgbouncer.poolers[0];
       assert.equal(resumed.ok, true, JSON.stringify(abortOut.routing));
       assert.equal(abortOut.routing.afterAbort.hooks[0].ok, true, 'the after-abort hook ran');
@@ -191,7 +192,8 @@ describe('client routing through PgBouncer', { concurrency: 1 }, () => {
       await sleep(1000);
       const done = await runLogical(pair, { clientRouting: routing }, { only: 'switchover', runId, journalDir });
       assert.equal(stepOf(done, 'switchover').status, 'succeeded', describeRun(done));
-      const out = stepOf(done, 'switchover').outputs as { writeUnavailableMs: number; routing: { beforeFreeze: RoutingOut; afterOpen: RoutingOut } };
+      const outputs = stepOf(done, 'switchover').outputs ?? {};
+      const out = { writeUnavailableMs: Number(outputs.writeUnavailableMs), routing: routingOutputsOf(outputs) as { beforeFreeze: RoutingOut; afterOpen: RoutingOut } };
       const moved = out.routing.afterOpen.pgbouncer.poolers[0];
       assert.equal(moved.ok, true, JSON.stringify(out.routing));
       assert.equal(moved.repointedTo, `127.0.0.1:${pair.target.port}`);

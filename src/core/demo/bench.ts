@@ -15,7 +15,7 @@ import { maxOf } from '../probe/timing';
 import { runRunbook } from '../runbook';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../runbooks/logical';
 import { quoteIdent, quoteLiteral } from '../sql';
-import { setPoolerPasswordProvider } from '../routing';
+import { routingOutputsOf, setPoolerPasswordProvider } from '../routing';
 import { manualSwitchover, manualSwitchoverScript } from './manual';
 import { findPsql, pgDumpUsable } from './schema';
 import { DemoUi } from './ui';
@@ -309,9 +309,9 @@ export function breakdownOf(out: Record<string, unknown>): { windowBreakdown?: s
 
 /** The pooler's PAUSE and stall (PAUSE → RESUME) from the switchover's routing outputs. */
 function poolerDetail(out: Record<string, unknown>): Record<string, number> {
-  const r = out.routing as { beforeFreeze?: { pgbouncer?: { poolers?: Array<{ pauseMs?: number }> } }; afterOpen?: { pgbouncer?: { poolers?: Array<{ stallMs?: number }> } } } | undefined;
-  const before = r?.beforeFreeze?.pgbouncer?.poolers?.[0];
-  const after = r?.afterOpen?.pgbouncer?.poolers?.[0];
+  const r = routingOutputsOf(out);
+  const before = r.beforeFreeze?.pgbouncer?.poolers?.[0];
+  const after = r.afterOpen?.pgbouncer?.poolers?.[0];
   if (!after) return {};
   return { pauseMs: Number(before?.pauseMs), stallMs: Number(after.stallMs) };
 }

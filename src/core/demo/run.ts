@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { connectLab, labDown, labUp, type LabServer } from '../lab';
 import type { LabPgBouncer } from '../lab/pgbouncer';
-import { setPoolerPasswordProvider, type ClientRoutingParams } from '../routing';
+import { routingOutputsOf, setPoolerPasswordProvider, type ClientRoutingParams, type RoutingOutputs } from '../routing';
 import { quoteIdent } from '../sql';
 import {
   checkBalances, ensureProbeTable, initPgbenchData, multiHostConnection, pgbenchSchemaStatements, pgbenchTerminalCommand,
@@ -54,7 +54,7 @@ export interface DemoResult {
   writersVerification?: WritersVerification;
   rows?: DemoRowCheck;
   /** --pgbouncer: client errors seen through the pooler (must be 0) and the switchover's routing outputs. */
-  pgbouncer?: { clientErrors: number; routing?: Record<string, unknown> };
+  pgbouncer?: { clientErrors: number; routing?: RoutingOutputs };
   schemaCopiedBy: 'pg_dump' | 'demo';
   timings: Record<string, number>;
 }
@@ -166,7 +166,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
         line('', `${mark} ${e.status} in ${seconds(e.durationMs)}${e.message ? `: ${clip([e.message], 1, 160)[0]}` : ''}`, e.status === 'failed' || e.status === 'aborted' ? 'error' : 'info');
         if (e.stepId === 'switchover' && e.outputs) {
           const o = e.outputs as Record<string, number | string | undefined>;
-          details([`source frozen ${String(o.freezeStartedAt ?? '?')} → target opened ${String(o.targetOpenedAt ?? '?')}: ${ms(Number(o.writeUnavailableMs))} (freeze + terminate ${ms(Number(o.sourceFreezeMs))}, drain ${ms(Number(o.drainMs))}, ${o.sequencesCopied ?? 0} sequence(s) copied, ${o.terminatedBackends ?? 0} client session(s) cut)`, ...routingLines(e.outputs.routing)]);
+          details([`source frozen ${String(o.freezeStartedAt ?? '?')} → target opened ${String(o.targetOpenedAt ?? '?')}: ${ms(Number(o.writeUnavailableMs))} (freeze + terminate ${ms(Number(o.sourceFreezeMs))}, drain ${ms(Number(o.drainMs))}, ${o.sequencesCopied ?? 0} sequence(s) copied, ${o.terminatedBackends ?? 0} client session(s) cut)`, ...routingLines(e.outputs)]);
         }
       }
     };
@@ -219,7 +219,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
       && result.rows?.accounts.source === result.rows?.accounts.target && result.rows?.sourceBalances.balanced === true;
     if (pooler) {
       const clientErrors = probeReport.failedAttempts + (writersReport?.failedAttempts ?? 0);
-      result.pgbouncer = { clientErrors, routing: result.switchover?.routing as Record<string, unknown> | undefined };
+      result.pgbouncer = { clientErrors, routing: routingOutputsOf(result.switchover) };
       result.ok &&= clientErrors === 0;
     }
     if (runResult.status === 'succeeded' && !result.ok) result.message = 'the upgrade ran but a check failed (see above)';
@@ -252,13 +252,13 @@ function labPoolerRouting(pooler: LabPgBouncer): ClientRoutingParams {
   return { kind: 'pgbouncer', poolers: [{ admin: pooler.adminConnection, config: { path: pooler.configFile, executor: 'local', osUser: pooler.osUser } }] };
 }
 
-/** The pooler's part of the switchover, from the step's outputs.routing. */
-function routingLines(routing: unknown): string[] {
-  const r = routing as { beforeFreeze?: { pgbouncer?: { poolers?: Array<Record<string, unknown>> } }; afterOpen?: { pgbouncer?: { poolers?: Array<Record<string, unknown>> } } } | undefined;
-  const before = r?.beforeFreeze?.pgbouncer?.poolers ?? [];
-  return (r?.afterOpen?.pgbouncer?.poolers ?? []).map((p, i) => {
+/** The pooler's part of the switchover, from the step's routing outputs. */
+function routingLines(outputs: Record<string, unknown>): string[] {
+  const r = routingOutputsOf(outputs);
+  const before = r.beforeFreeze?.pgbouncer?.poolers ?? [];
+  return (r.afterOpen?.pgbouncer?.poolers ?? []).map((p, i) => {
     const b = before[i] ?? {};
-    return `PgBouncer ${String(p.pooler)}: PAUSE took ${ms(Number(b.pauseMs))} (${String(b.clientsPaused ?? '?')} client(s)); repointed to ${String(p.repointedTo ?? '?')}, RELOAD, RESUME: clients stalled ${ms(Number(p.stallMs))}, ${String(p.clientsWaitingAtResume ?? '?')} waiting at RESUME${p.ok ? '' : ` — ${String((p.errors as string[] | undefined)?.join('; '))}`}`;
+    return `PgBouncer ${String(p.pooler)}: PAUSE took ${ms(Number(b.pauseMs))} (${String(b.clientsPaused ?? '?')} client(s)); repointed to ${p.repointedTo ?? '?'}, RELOAD, RESUME: clients stalled ${ms(Number(p.stallMs))}, ${String(p.clientsWaitingAtResume ?? '?')} waiting at RESUME${p.ok ? '' : ` — ${(p.errors ?? []).join('; ')}`}`;
   });
 }
 

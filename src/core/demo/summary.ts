@@ -17,7 +17,7 @@ export function renderDemoSummary(r: DemoResult, opts: DemoOptions, st: Style = 
   }
   if (window.length) rows.push(['write-unavailable window', window.join('\n')]);
   if (r.pgbouncer) {
-    const after = (r.pgbouncer.routing?.afterOpen as { pgbouncer?: { poolers?: Array<Record<string, unknown>> } } | undefined)?.pgbouncer?.poolers ?? [];
+    const after = r.pgbouncer.routing?.afterOpen?.pgbouncer?.poolers ?? [];
     const stalls = after.map((p) => `${String(p.pooler)}: clients stalled ${ms(Number(p.stallMs))} (PAUSE → RESUME), repointed to ${String(p.repointedTo ?? '?')}`);
     rows.push(['PgBouncer', [`${r.pgbouncer.clientErrors === 0 ? st.green('✓') : st.red('✗')} ${r.pgbouncer.clientErrors} client error(s) through the pooler`, ...stalls].join('\n')]);
   }

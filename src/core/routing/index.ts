@@ -12,6 +12,7 @@ import type { ClientRouting, ClientRoutingParams, HostHookParams } from './types
 export type { ClientRouting, ClientRoutingParams, HostHookParams, HookPoint, PgBouncerPoolerParams, PgBouncerConfigFile } from './types';
 export { HOOK_POINTS } from './types';
 export { validateClientRouting } from './validate';
+export { routingOutputsOf, type RoutingOutputs, type PoolerOutcome } from './outputs';
 export { checkClientRouting } from './preflight';
 export { parseHookOption, parseCommandLine, clientRoutingFromOptions, type RoutingOptions } from './cli-options';
 export { setPoolerPasswordProvider, openAdminConsole, showPools, showDatabases, showClients, waitingOn } from './pgbouncer-admin';
