@@ -135,6 +135,7 @@ function pgbouncerMarkdown(r: BenchResult, o: ReturnType<typeof args>): string {
     '',
     `- Through PgBouncer the writers never see an error: their queries wait in the pooler from PAUSE (before the freeze) to RESUME (after the repointed entry is RELOADed); the stall per switchover, PAUSE → RESUME as the pooler measured it: ${stalls.join(', ') || '—'}.`,
     '- Multi-host clients get errors while both servers are read-only and reconnect; their stall includes the retries.',
+    ...(r.iterations.some((i) => i.detail.windowBreakdown) ? [`- The runbook's window per switchover (its windowBreakdown, ms): ${r.iterations.filter((i) => i.detail.windowBreakdown).map((i) => `${i.method} #${i.n}: ${String(i.detail.windowBreakdown)}`).join('; ')}.`] : []),
     '- "Longest stall per client": the longest time one writer waited between two of its own commits across the switchover. "No commit anywhere": the longest stretch in which no writer got a commit acknowledged.',
     PGB_END,
   ].join('\n');
