@@ -8,6 +8,9 @@
 //          --port-base N (15700)  --dir DIR (.lab/bench)  --no-manual  --keep  --no-write (do not touch BENCHMARKS.md)
 //          --storm (writers reconnect each on its own instead of like a pool)
 //          --lag-threshold BYTES (the runbook's lagThresholdBytes; default its own, 1 MiB)
+//          --pgbouncer (first N switchovers with the writers going through a real PgBouncer in transaction pooling that
+//          the switchover PAUSEs / repoints / RESUMEs, then N with multi-host writers, side by side; written to its own
+//          BENCHMARKS.md section)
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -18,7 +21,7 @@ const START = '<!-- bench:switchover:start -->';
 const END = '<!-- bench:switchover:end -->';
 
 function args(argv: string[]) {
-  const o = { switchovers: 10, scale: 30, writers: 20, from: '14', to: '16', portBase: 15700, dir: '.lab/bench', manual: true, keep: false, write: true, storm: false, lagThreshold: undefined as number | undefined };
+  const o = { switchovers: 10, scale: 30, writers: 20, from: '14', to: '16', portBase: 15700, dir: '.lab/bench', manual: true, keep: false, write: true, storm: false, lagThreshold: undefined as number | undefined, pgbouncer: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -44,6 +47,7 @@ function args(argv: string[]) {
       case '--no-write': o.write = false; break;
       case '--storm': o.storm = true; break;
       case '--lag-threshold': o.lagThreshold = int(); break;
+      case '--pgbouncer': o.pgbouncer = true; break;
       default: throw new Error(`unknown option "${a}"`);
     }
   }
@@ -51,7 +55,9 @@ function args(argv: string[]) {
 }
 
 const ms = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v)} ms`);
-const LABEL: Record<BenchMethod, string> = { guarded: 'guarded switchover (runbook)', manual: 'manual, seed 001 psql steps' };
+const LABEL: Record<BenchMethod, string> = { guarded: 'guarded switchover (runbook)', manual: 'manual, seed 001 psql steps', pgbouncer: 'guarded switchover, clients through PgBouncer' };
+const PGB_START = '<!-- bench:switchover-pgbouncer:start -->';
+const PGB_END = '<!-- bench:switchover-pgbouncer:end -->';
 
 function verdict(s: BenchMethodSummary): string {
   const ok = (s.writersWindowP50 ?? Infinity) <= TARGETS.p50 && (s.writersWindowMax ?? Infinity) <= TARGETS.max && s.lostCommits === 0 && s.duplicates === 0 && s.balanceBroken === 0 && s.overlapped === 0;
@@ -111,6 +117,39 @@ function markdown(r: BenchResult, o: ReturnType<typeof args>): string {
   return lines.join('\n');
 }
 
+/** The PgBouncer mode's section: client errors and stalls through the pooler, side by side with multi-host clients. */
+function pgbouncerMarkdown(r: BenchResult, o: ReturnType<typeof args>): string {
+  const cpu = cpus();
+  const date = new Date().toISOString().replace('T', ' ').slice(0, 16);
+  const rows = r.summaries.map((s) => `| ${s.method === 'pgbouncer' ? 'PgBouncer 1.18, transaction pooling: PAUSE → repoint → RELOAD → RESUME' : 'libpq multi-host (`target_session_attrs=read-write`), retrying'} | ${s.runs} | **${s.clientErrors}** | ${ms(s.worstClientP50)} | **${ms(s.worstClientMax)}** | ${ms(s.writersWindowP50)} | ${ms(s.writersWindowMax)} | ${ms(s.procedureP50)} | ${ms(s.procedureMax)} | ${s.lostCommits} | ${s.balanceBroken} | ${s.overlapped} |`);
+  const stalls = r.iterations.filter((i) => i.method === 'pgbouncer').map((i) => `${ms(Number(i.detail.stallMs))} (PAUSE ${ms(Number(i.detail.pauseMs))})`);
+  return [
+    PGB_START,
+    '## Switchover through PgBouncer vs multi-host clients (`npm run bench:switchover -- --pgbouncer`)',
+    '',
+    `Run ${date} UTC on ${cpu.length} CPU(s) (${cpu[0]?.model ?? 'unknown CPU'}), Node ${process.version}; PostgreSQL ${r.servers.a} ⇄ ${r.servers.b} (lab npm builds), pgbench scale ${o.scale}, ${o.writers} TPC-B-like writers. Load average (1 min) ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end — **the machine was shared with other heavy work: compare the two rows with each other, not with quiet-machine figures.**`,
+    '',
+    '| clients reach the primary through | switchovers | client errors | longest stall per client p50 | max | no commit anywhere p50 | max | runbook window (freeze → open) p50 | max | lost commits | lost updates | both writable |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
+    ...rows,
+    '',
+    `- Through PgBouncer the writers never see an error: their queries wait in the pooler from PAUSE (before the freeze) to RESUME (after the repointed entry is RELOADed); the stall per switchover, PAUSE → RESUME as the pooler measured it: ${stalls.join(', ') || '—'}.`,
+    '- Multi-host clients get errors while both servers are read-only and reconnect; their stall includes the retries.',
+    ...(r.iterations.some((i) => i.detail.windowBreakdown) ? [`- The runbook's window per switchover (its windowBreakdown, ms): ${r.iterations.filter((i) => i.detail.windowBreakdown).map((i) => `${i.method} #${i.n}: ${String(i.detail.windowBreakdown)}`).join('; ')}.`] : []),
+    '- "Longest stall per client": the longest time one writer waited between two of its own commits across the switchover. "No commit anywhere": the longest stretch in which no writer got a commit acknowledged.',
+    PGB_END,
+  ].join('\n');
+}
+
+function writeSection(start: string, end: string, section: string): string {
+  const file = resolve('BENCHMARKS.md');
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  writeFileSync(file, i >= 0 && j > i ? `${text.slice(0, i)}${section}${text.slice(j + end.length)}` : `${text.trimEnd()}\n\n${section}\n`);
+  return file;
+}
+
 function writeBenchmarks(section: string): string {
   const file = resolve('BENCHMARKS.md');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nFigures measured by the scripts in `scripts/` (each section says how to run it). Machine and date are given per section.\n';
@@ -133,14 +172,15 @@ async function main(): Promise<number> {
   const log = (s: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s  ${s}`);
   const result = await runSwitchoverBench({
     from: o.from, to: o.to, scale: o.scale, writers: o.writers, switchovers: o.switchovers,
-    methods: o.manual ? ['guarded', 'manual'] : ['guarded'], dir: resolve(o.dir), portBase: o.portBase, keep: o.keep,
+    methods: [...(o.pgbouncer ? ['pgbouncer' as const] : []), 'guarded', ...(o.manual ? ['manual' as const] : [])], dir: resolve(o.dir), portBase: o.portBase, keep: o.keep,
     warmupMs: 2000, afterMs: 1000, coordinatedReconnect: !o.storm, lagThresholdBytes: o.lagThreshold, log,
   });
   console.log('');
   for (const s of result.summaries) {
-    console.log(`${LABEL[s.method]}: writers' window p50 ${ms(s.writersWindowP50)}, max ${ms(s.writersWindowMax)}; worst client p50 ${ms(s.worstClientP50)}, max ${ms(s.worstClientMax)}; procedure p50 ${ms(s.procedureP50)}, max ${ms(s.procedureMax)}; lost ${s.lostCommits}, duplicated ${s.duplicates}, lost updates in ${s.balanceBroken} switchover(s) — ${verdict(s)}`);
+    console.log(`${LABEL[s.method]}: writers' window p50 ${ms(s.writersWindowP50)}, max ${ms(s.writersWindowMax)}; worst client p50 ${ms(s.worstClientP50)}, max ${ms(s.worstClientMax)}; procedure p50 ${ms(s.procedureP50)}, max ${ms(s.procedureMax)}; ${s.clientErrors} client error(s); lost ${s.lostCommits}, duplicated ${s.duplicates}, lost updates in ${s.balanceBroken} switchover(s) — ${verdict(s)}`);
   }
-  if (o.write) console.log(`results written to ${writeBenchmarks(markdown(result, o))}`);
+  if (o.write && o.pgbouncer) console.log(`results written to ${writeSection(PGB_START, PGB_END, pgbouncerMarkdown(result, o))}`);
+  else if (o.write) console.log(`results written to ${writeBenchmarks(markdown(result, o))}`);
   const guarded = result.summaries.find((s) => s.method === 'guarded');
   return guarded && verdict(guarded) === 'meets the targets' ? 0 : 1;
 }

@@ -27,6 +27,9 @@ Options:
   --writers N         TPC-B-like writers next to the probe (default ${DEMO_DEFAULTS.writers}; 0 = probe only).
   --dir DIR           Demo lab directory: servers, journal, upgrade record (default ${DEMO_DEFAULTS.dir}).
   --port-base N       Ports are N + major (default ${DEMO_DEFAULTS.portBase}: 14 → ${DEMO_DEFAULTS.portBase + 14}, 16 → ${DEMO_DEFAULTS.portBase + 16}).
+  --pgbouncer         The clients go through a real PgBouncer (transaction pooling, port-base + 32) instead of
+                      the multi-host string; the switchover PAUSEs it before the freeze, repoints it, RELOADs and
+                      RESUMEs it after the target opened: the clients see no error, only a stall (measured).
   --keep              Leave both servers running at the end (stop them with "pg-upgrade-pilot lab down --dir DIR").
   --json              Print the result as JSON on stdout (the timeline goes to stderr).
   -h, --help          Show this help.
@@ -47,6 +50,7 @@ export function parseDemoArgs(args: string[]): { options: Partial<DemoOptions>; 
       case '--dir': o.dir = value(); break;
       case '--port-base': o.portBase = wholeNumber(); break;
       case '--keep': o.keep = true; break;
+      case '--pgbouncer': o.pgbouncer = true; break;
       case '--json': json = true; break;
       default: unknown(flag);
     }

@@ -27,6 +27,9 @@ Options:
                          each older installed minor of a major adds 60 (16.12 → ${DEFAULT_PORT_BASE + 76});
                          a standby adds ${STANDBY_PORT_OFFSET}. Keep every port below 32768.
   --standby VERSION      (up) Also start a streaming physical standby of that version's server; repeatable.
+  --pgbouncer            (up) Also start a real PgBouncer (transaction pooling) in front of the first server, on
+                         port-base + 32 (default ${DEFAULT_PORT_BASE + 32}), for the role "app" (created there): clients
+                         connect to it; --pgbouncer/--pgbouncer-config of logical-upgrade move it at the switchover.
   --purge                (down) Also delete the servers' data directories and the state files.
   --json                 (status, versions) Machine-readable output (never includes passwords).
   -h, --help             Show this help.
@@ -44,17 +47,19 @@ interface Parsed {
   dir?: string;
   portBase?: number;
   standbys: string[];
+  pgbouncer: boolean;
   purge: boolean;
   json: boolean;
 }
 
 function parse(args: string[]): Parsed {
-  const out: Parsed = { sub: undefined, positional: [], standbys: [], purge: false, json: false };
+  const out: Parsed = { sub: undefined, positional: [], standbys: [], pgbouncer: false, purge: false, json: false };
   for (const { flag, value, wholeNumber } of readArgs(args)) {
     switch (flag) {
       case '--dir': out.dir = value(); break;
       case '--port-base': out.portBase = wholeNumber(); break;
       case '--standby': out.standbys.push(value()); break;
+      case '--pgbouncer': out.pgbouncer = true; break;
       case '--purge': out.purge = true; break;
       case '--json': out.json = true; break;
       default:
@@ -73,10 +78,16 @@ function withoutPassword(s: { password?: string }): Record<string, unknown> {
 
 async function up(p: Parsed): Promise<number> {
   const t0 = Date.now();
-  const { dir, servers, started } = await labUp(p.positional, { dir: p.dir, portBase: p.portBase, standbys: p.standbys });
+  const { dir, servers, started, pgbouncer } = await labUp(p.positional, { dir: p.dir, portBase: p.portBase, standbys: p.standbys, pgbouncer: p.pgbouncer });
   for (const s of servers) {
     const what = started.includes(s.name) ? 'started' : 'already running';
     process.stdout.write(`${s.name.padEnd(22)} PostgreSQL ${s.version.padEnd(6)} ${(s.role ?? 'primary').padEnd(8)} ${what.padEnd(16)} ${s.connection}\n`);
+  }
+  if (pgbouncer) {
+    const [db, entry] = Object.entries(pgbouncer.databases)[0] ?? [];
+    process.stdout.write(`${'lab-pgbouncer'.padEnd(22)} PgBouncer  → ${db} on port ${entry?.port}, ${pgbouncer.poolMode} pooling   host=${pgbouncer.host} port=${pgbouncer.port} user=${pgbouncer.appUser} dbname=${db}\n`);
+    process.stdout.write(`${''.padEnd(22)} admin console: ${pgbouncer.adminConnection}   config: ${pgbouncer.configFile}\n`);
+    process.stdout.write(`${''.padEnd(22)} move it at the switchover: --pgbouncer "${pgbouncer.adminConnection}" --pgbouncer-config ${pgbouncer.configFile} --pgbouncer-os-user ${pgbouncer.osUser}\n`);
   }
   process.stdout.write(`\nlab ready in ${((Date.now() - t0) / 1000).toFixed(1)} s. State: ${dir}/${LAB_STATE_FILE} (0600, includes the lab-only passwords)\n`);
   process.stdout.write(`Connect: PGPASSFILE=${dir}/${LAB_PGPASS_FILE} psql "${servers[0]?.connection ?? ''}"\n`);

@@ -13,6 +13,8 @@ import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgrade
 import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { writeRecord } from '../record';
+import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
+import type { RoutingOptions } from '../../core/routing';
 import { newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
 import type { CliCommand } from './index';
 
@@ -44,10 +46,25 @@ Runbook parameters:
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
                               (by default it is set up: a way back).
+  --freeze-method database|system
+                              How a server is made read-only: database (default) = ALTER DATABASE <db> SET
+                              default_transaction_read_only = on for the upgraded database only (other
+                              databases keep taking writes; opened again by one atomic RESET); system = ALTER
+                              SYSTEM + pg_reload_conf(), the whole cluster.
   --probe                     Run a write probe (a heartbeat row every 50 ms through "host=source,target
                               target_session_attrs=read-write", table pgpilot_probe, created on the source on a
                               new run so it replicates) during the run; journal the write-unavailable window it
                               saw and whether every acknowledged commit reached the target.
+
+${ROUTING_HELP}
+Finishing (the way back stays open until you decide):
+  A run ends after the switchover, reverse replication and ANALYZE with status succeeded (exit 0): the old server
+  keeps receiving every write made on the new one. The cleanup (dropping the subscriptions, slots and publications
+  of both directions, i.e. the way back) runs only with:
+  --finish                    With --resume RUNID: run the cleanup of a switched-over run. Shows how long the
+                              way back has been open (since the target opened) before asking.
+  An interrupted switchover needs no SQL by hand: --resume RUNID finishes it (docs/switchover.md): it hands the
+  source back if the target never opened, and goes forward if the commit point was passed.
 
 Run control:
   --dry-run                   Print every step's statements; execute nothing (read-only sessions at most).
@@ -70,6 +87,7 @@ Examples:
   PGPASSFILE=~/.pgpass pg-upgrade-pilot logical-upgrade --source postgresql://postgres@db14/app \\
       --target postgresql://postgres@db17/app --production source --switchover-timeout 15
   pg-upgrade-pilot logical-upgrade --source … --target … --resume 20261121-235901-3fa2c1
+  pg-upgrade-pilot logical-upgrade --source … --target … --resume 20261121-235901-3fa2c1 --finish
 `;
 
 function defaults(k: keyof LogicalUpgradeParams): string {
@@ -96,12 +114,17 @@ interface Flags {
   lagThreshold?: number;
   noReverse: boolean;
   probe: boolean;
+  finish: boolean;
+  freezeMethod?: 'database' | 'system';
+  routing: RoutingOptions;
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
-  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, recordLang: 'en' };
-  for (const { flag, value, number } of readArgs(args)) {
+  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en', routing: {} };
+  for (const arg of readArgs(args)) {
+    const { flag, value, number } = arg;
     if (flag !== '--until' && readRunFlag(flag, value, f.run)) continue;
+    if (readRoutingFlag(arg, f.routing)) continue;
     switch (flag) {
       case '--source': f.source = value(); break;
       case '--target': f.target = value(); break;
@@ -117,9 +140,12 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--lag-threshold': f.lagThreshold = number(0); break;
       case '--no-reverse': f.noReverse = true; break;
       case '--probe': f.probe = true; break;
+      case '--finish': f.finish = true; break;
+      case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
       default: unknown(flag);
     }
   }
+  if (f.finish && !f.run.resume) throw new UsageError('--finish needs --resume RUNID: it finishes a run that switched over (its cleanup drops the way back)');
   if (!f.source) throw new UsageError('--source is required');
   if (!f.target) throw new UsageError('--target is required');
   return f;
@@ -136,6 +162,8 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
+    freezeMethod: f.freezeMethod,
+    clientRouting: routingParamsFrom(f.routing),
   };
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
 }
@@ -152,8 +180,9 @@ function run(args: string[]): Promise<number> {
     const params = await paramsFor(f);
     return {
       control: f.run,
-      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params },
+      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish },
       resumeHint: 'pg-upgrade-pilot logical-upgrade --source … --target …',
+      notes: (result) => finishNotes(result),
       extras: extrasFor(f, source, target),
     };
   });
@@ -178,6 +207,14 @@ function extrasFor(f: Flags, source: RunCluster, target: RunCluster): RunExtras 
       return probeRecord ? { json: { probe: probeRecord }, notes: [probeNote(probeRecord)] } : {};
     },
   };
+}
+
+/** After a run that switched over and kept the way back: how to finish it. */
+function finishNotes(result: RunResult): string[] {
+  if (result.dryRun || result.status !== 'succeeded') return [];
+  const cleanup = result.steps.find((s) => s.id === 'cleanup');
+  if (!cleanup || cleanup.status === 'succeeded' || cleanup.status === 'skipped') return [];
+  return [`The way back stays open (reverse replication). When the new server is trusted, drop it with: pg-upgrade-pilot logical-upgrade --source … --target … --resume ${result.runId} --finish`];
 }
 
 const endpointKey = (ep: HostEndpoint) => `${ep.host}:${ep.port}`;

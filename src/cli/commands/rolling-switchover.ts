@@ -9,6 +9,8 @@ import { newRunControl, readRunFlag, resumedParams, RUN_FLAGS_HELP, runCommand, 
 import { HOST_FLAGS_HELP, hostRunNotes, hostSpecsFor, readHostFlag, readHostPlanFlag, type HostFlags, type HostPlan } from './host-runbooks';
 import { newRecordFlags, readRecordFlag, RECORD_FLAGS_HELP, recordExtras, type RecordFlags } from '../record';
 import type { CliCommand } from './index';
+import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
+import type { RoutingOptions } from '../../core/routing';
 
 const help = `Usage: pg-upgrade-pilot rolling-switchover --primary CONN --standby CONN [options]
 
@@ -71,6 +73,7 @@ Runbook parameters:
 Record:
 ${RECORD_FLAGS_HELP}
 
+${ROUTING_HELP}
 ${RUN_FLAGS_HELP}
 
 Examples:
@@ -92,12 +95,14 @@ interface Parsed {
   params: Partial<RollingSwitchoverParams>;
   run: RunControl;
   record: RecordFlags;
+  routing: RoutingOptions;
 }
 
 export function parseRollingArgs(args: string[]): Parsed {
-  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl(), record: newRecordFlags() };
-  for (const { flag, value, number } of readArgs(args)) {
-    if (readRecordFlag(flag, value, f.record) || readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan)) continue;
+  const f: Parsed = { production: new Set(), hostPlan: {}, hosts: { primary: {}, standby: {} }, params: {}, run: newRunControl(), record: newRecordFlags(), routing: {} };
+  for (const arg of readArgs(args)) {
+    const { flag, value, number } = arg;
+    if (readRecordFlag(flag, value, f.record) || readRunFlag(flag, value, f.run) || readHostPlanFlag(flag, value, f.hostPlan) || readRoutingFlag(arg, f.routing)) continue;
     const role = /^--(primary|standby)-(executor|data-dir|bin-dir|os-user|systemd-unit)$/.exec(flag);
     if (role && readHostFlag(`--${role[2]}`, value, f.hosts[role[1] as 'primary' | 'standby'])) continue;
     switch (flag) {
@@ -123,6 +128,8 @@ export function parseRollingArgs(args: string[]): Parsed {
   }
   if (!f.primary) throw new UsageError('--primary is required');
   if (!f.standby) throw new UsageError('--standby is required');
+  const clientRouting = routingParamsFrom(f.routing);
+  if (clientRouting) f.params.clientRouting = clientRouting;
   if (f.run.until && !(ROLLING_STEP_IDS as readonly string[]).includes(f.run.until)) throw new UsageError(`--until takes a step id: ${ROLLING_STEP_IDS.join(', ')}`);
   return f;
 }

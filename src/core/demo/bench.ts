@@ -15,11 +15,13 @@ import { maxOf } from '../probe/timing';
 import { runRunbook } from '../runbook';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../runbooks/logical';
 import { quoteIdent, quoteLiteral } from '../sql';
+import { routingOutputsOf, setPoolerPasswordProvider } from '../routing';
 import { manualSwitchover, manualSwitchoverScript } from './manual';
 import { findPsql, pgDumpUsable } from './schema';
 import { DemoUi } from './ui';
 
-export type BenchMethod = 'guarded' | 'manual';
+/** guarded: multi-host clients; pgbouncer: the same guarded switchover, clients through PgBouncer moved by it. */
+export type BenchMethod = 'guarded' | 'manual' | 'pgbouncer';
 
 export interface BenchOptions {
   from: string;
@@ -61,6 +63,8 @@ export interface BenchIteration {
   duplicates: number;
   /** The TPC-B sums moved apart during this switchover: updates were lost (or applied twice). */
   balanceBroken: boolean;
+  /** Failed attempts the writers saw (errors an application would get). */
+  clientErrors: number;
   detail: Record<string, number | string | undefined>;
 }
 
@@ -77,6 +81,7 @@ export interface BenchMethodSummary {
   duplicates: number;
   balanceBroken: number;
   overlapped: number;
+  clientErrors: number;
 }
 
 export interface BenchResult {
@@ -134,6 +139,7 @@ export function summarize(method: BenchMethod, its: BenchIteration[]): BenchMeth
     duplicates: mine.reduce((n, i) => n + i.duplicates, 0),
     balanceBroken: mine.filter((i) => i.balanceBroken).length,
     overlapped: mine.filter((i) => i.overlapped).length,
+    clientErrors: mine.reduce((n, i) => n + i.clientErrors, 0),
   };
 }
 
@@ -142,21 +148,27 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
   const psql = o.methods.includes('manual') ? await findPsql() : undefined;
   if (o.methods.includes('manual') && !psql) throw new Error('the manual comparison needs psql (e.g. apt-get install postgresql-client-15); or run only the guarded switchovers (--no-manual)');
   await labDown({ dir: o.dir, purge: true });
-  const up = await labUp([o.from, o.to], { dir: o.dir, portBase: o.portBase });
+  const up = await labUp([o.from, o.to], { dir: o.dir, portBase: o.portBase, pgbouncer: o.methods.includes('pgbouncer') });
   const [a, b] = up.servers;
+  const pooler = up.pgbouncer;
+  if (pooler) setPoolerPasswordProvider(async () => pooler.adminPassword);
   const iterations: BenchIteration[] = [];
   try {
     o.log(`servers: PostgreSQL ${a.version} on ${endpoint(a)}, ${b.version} on ${endpoint(b)}`);
-    await withClient(a, (c) => initPgbenchData(c, o.scale));
+    await withClient(a, async (c) => {
+      await initPgbenchData(c, o.scale);
+      if (pooler) await c.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${quoteIdent(pooler.appUser ?? 'app')}`);
+    });
     o.log(`pgbench scale ${o.scale} loaded on ${a.version} (${Math.round((Date.now() - t0) / 1000)} s)`);
 
-    const paramsFrom = (x: 'a' | 'b', copySchema: boolean): LogicalUpgradeParams => {
+    const paramsFrom = (x: 'a' | 'b', copySchema: boolean, viaPooler = false): LogicalUpgradeParams => {
       const fwd = names(x);
       const back = names(x === 'a' ? 'b' : 'a');
       return defaultLogicalUpgradeParams({
         publication: fwd.pub, subscription: fwd.sub,
         reverseReplication: true, reversePublication: back.pub, reverseSubscription: back.sub,
         copySchema, syncTimeoutMs: 30 * 60_000, lagThresholdBytes: o.lagThresholdBytes,
+        clientRouting: viaPooler && pooler ? { kind: 'pgbouncer', poolers: [{ admin: pooler.adminConnection, config: { path: pooler.configFile, executor: 'local', osUser: pooler.osUser } }] } : undefined,
       });
     };
     const cluster = (s: LabServer) => ({ name: s.name, connection: s.connection, password: async () => s.password });
@@ -203,14 +215,19 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
     for (const method of o.methods) {
       for (let n = 1; n <= o.switchovers; n++) {
         await prepare(dir);
-        const writers = await startWriters({ connection, password, clients: o.writers, coordinatedReconnect: o.coordinatedReconnect });
+        const viaPooler = method === 'pgbouncer';
+        if (viaPooler) dir = { ...dir, params: { ...dir.params, clientRouting: paramsFrom('a', false, true).clientRouting } };
+        const writers = viaPooler && pooler
+          ? await startWriters({ connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${a.database}`, password: pooler.appPassword, clients: o.writers, attemptTimeoutMs: 60_000 })
+          : await startWriters({ connection, password, clients: o.writers, coordinatedReconnect: o.coordinatedReconnect });
         await sleep(o.warmupMs);
         let procedureMs: number;
         let detail: BenchIteration['detail'];
         const guardedSwitchover = () => runRunbook({
           runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover',
         });
-        if (method === 'guarded') {
+        const ackedBefore = writers.snapshot().acked;
+        if (method === 'guarded' || method === 'pgbouncer') {
           // The runbook refuses to start while the subscriber is too far behind (its gate); an operator waits and retries.
           let r = await guardedSwitchover();
           let gateRetries = 0;
@@ -226,7 +243,7 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
           }
           const out = step.outputs ?? {};
           procedureMs = Number(out.writeUnavailableMs);
-          detail = { drainMs: Number(out.drainMs), sourceFreezeMs: Number(out.sourceFreezeMs), terminated: Number(out.terminatedBackends), ...(gateRetries ? { gateRetries } : {}) };
+          detail = { drainMs: Number(out.drainMs), sourceFreezeMs: Number(out.sourceFreezeMs), terminated: Number(out.terminatedBackends), ...(gateRetries ? { gateRetries } : {}), ...breakdownOf(out), ...poolerDetail(out) };
         } else {
           const r = await manualSwitchover({
             psql: psql!, source: dir.source, target: dir.target, subscription: dir.params.subscription, reverseSlot: dir.params.reverseSubscription,
@@ -237,7 +254,8 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
         const target = endpoint(dir.target);
         await waitFor('every writer to commit on the new server', async () => {
           const s = writers.snapshot();
-          return (s.perHost[target] ?? 0) >= o.writers * 5 && s.clientsFailing === 0;
+          // through the pooler every commit is on its address: count those after the switchover instead
+          return (viaPooler ? s.acked - ackedBefore : s.perHost[target] ?? 0) >= o.writers * 5 && s.clientsFailing === 0;
         }, 60_000);
         await sleep(o.afterMs);
         const report: WritersReport = await writers.stop();
@@ -246,9 +264,12 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
         const it: BenchIteration = {
           method, n, from: `${dir.source.version} ${endpoint(dir.source)}`, to: `${dir.target.version} ${target}`,
           procedureMs,
-          writersWindowMs: report.window.hostSwitch?.durationMs,
-          worstClientMs: report.window.worstClientGapMs,
-          p50ClientMs: report.window.p50ClientGapMs,
+          // through the pooler no error marks the switch: the window is the longest stretch without any commit, and
+          // a client's stall the longest time between two of its own commits
+          writersWindowMs: viaPooler ? report.window.longestSilenceMs : report.window.hostSwitch?.durationMs,
+          worstClientMs: viaPooler ? maxOf(clientStalls(report)) : report.window.worstClientGapMs,
+          p50ClientMs: viaPooler ? percentile(clientStalls(report), 50) : report.window.p50ClientGapMs,
+          clientErrors: report.failedAttempts,
           overlapped: report.window.hostSwitch?.overlapped ?? false,
           acked: report.acked, tps: report.tps,
           lostCommits: v.lostCommits, duplicates: v.duplicates,
@@ -257,7 +278,7 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
         };
         lastImbalance = imb;
         iterations.push(it);
-        o.log(`${method} ${n}/${o.switchovers} ${it.from} → ${it.to}: writers saw ${fmt(it.writersWindowMs)} (worst client ${fmt(it.worstClientMs)}), procedure ${fmt(it.procedureMs)}; ${it.acked} txns, ${it.lostCommits} lost, ${it.duplicates} duplicated${it.balanceBroken ? ', BALANCES BROKEN (lost updates)' : ''}${it.overlapped ? ', BOTH WRITABLE' : ''}`);
+        o.log(`${method} ${n}/${o.switchovers} ${it.from} → ${it.to}: writers saw ${fmt(it.writersWindowMs)} (worst client ${fmt(it.worstClientMs)}), procedure ${fmt(it.procedureMs)}; ${it.acked} txns, ${it.clientErrors} client error(s), ${it.lostCommits} lost, ${it.duplicates} duplicated${it.balanceBroken ? ', BALANCES BROKEN (lost updates)' : ''}${it.overlapped ? ', BOTH WRITABLE' : ''}${detail.windowBreakdown ? `; window: ${String(detail.windowBreakdown)}` : ''}${detail.stallMs !== undefined ? `; pooler stall ${fmt(Number(detail.stallMs))}` : ''}`);
         await turnAround(dir);
         const back = dir.source === a ? 'b' : 'a';
         dir = { source: dir.target, target: dir.source, params: paramsFrom(back, false) };
@@ -274,9 +295,38 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
       totalMs: Date.now() - t0,
     };
   } finally {
+    setPoolerPasswordProvider(undefined);
     // the data directories are big (scale 30 ≈ 0.5 GB each): removed unless kept
     if (!o.keep) await labDown({ dir: o.dir, purge: true }).catch(() => undefined);
   }
+}
+
+/** The switchover's windowBreakdown (phase: ms, in order), when the protocol reports one. */
+export function breakdownOf(out: Record<string, unknown>): { windowBreakdown?: string } {
+  const b = out.windowBreakdown as Array<{ phase: string; ms: number }> | undefined;
+  return Array.isArray(b) && b.length ? { windowBreakdown: b.map((x) => `${x.phase} ${Math.round(x.ms)}`).join(' + ') } : {};
+}
+
+/** The pooler's PAUSE and stall (PAUSE → RESUME) from the switchover's routing outputs. */
+function poolerDetail(out: Record<string, unknown>): Record<string, number> {
+  const r = routingOutputsOf(out);
+  const before = r.beforeFreeze?.pgbouncer?.poolers?.[0];
+  const after = r.afterOpen?.pgbouncer?.poolers?.[0];
+  if (!after) return {};
+  return { pauseMs: Number(before?.pauseMs), stallMs: Number(after.stallMs) };
+}
+
+/** Per writer, the longest time between two of its own acknowledged commits (ids are run:client:seq, in ack order). */
+export function clientStalls(r: Pick<WritersReport, 'ackedIds' | 'acks'>): number[] {
+  const last = new Map<string, number>();
+  const worst = new Map<string, number>();
+  const order = r.ackedIds.map((id, i) => ({ client: id.split(':')[1], at: r.acks[i]?.at })).filter((x) => x.at !== undefined);
+  for (const { client, at } of order) {
+    const prev = last.get(client);
+    if (prev !== undefined) worst.set(client, Math.max(worst.get(client) ?? 0, at - prev));
+    last.set(client, at);
+  }
+  return [...worst.values()];
 }
 
 function fmt(v: number | undefined): string {

@@ -21,6 +21,8 @@ export interface DemoOptions {
   probeIntervalMs: number;
   /** Statement lines shown per step (the journal has them all). */
   statementLines: number;
+  /** Clients go through a real PgBouncer (transaction pooling) that the switchover moves: PAUSE / repoint / RESUME. */
+  pgbouncer: boolean;
 }
 
 export const DEMO_DEFAULTS: Readonly<DemoOptions> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEMO_DEFAULTS: Readonly<DemoOptions> = Object.freeze({
   writers: 4,
   probeIntervalMs: 50,
   statementLines: 6,
+  pgbouncer: false,
 });
 
 /** Defaults + given values, checked: a clear error before anything starts. */

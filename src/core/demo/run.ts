@@ -9,6 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import { connectLab, labDown, labUp, type LabServer } from '../lab';
+import type { LabPgBouncer } from '../lab/pgbouncer';
+import { routingOutputsOf, setPoolerPasswordProvider, type ClientRoutingParams, type RoutingOutputs } from '../routing';
+import { quoteIdent } from '../sql';
 import {
   checkBalances, ensureProbeTable, initPgbenchData, multiHostConnection, pgbenchSchemaStatements, pgbenchTerminalCommand,
   probeTableDdl, startProbe, startWriters, type CommitVerification, type Probe, type ProbeReport, type Writers,
@@ -50,6 +53,8 @@ export interface DemoResult {
   writers?: Omit<WritersReport, 'ackedIds' | 'acks'>;
   writersVerification?: WritersVerification;
   rows?: DemoRowCheck;
+  /** --pgbouncer: client errors seen through the pooler (must be 0) and the switchover's routing outputs. */
+  pgbouncer?: { clientErrors: number; routing?: RoutingOutputs };
   schemaCopiedBy: 'pg_dump' | 'demo';
   timings: Record<string, number>;
 }
@@ -83,7 +88,8 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     // ---- servers ----
     let t = Date.now();
     await labDown({ dir: opts.dir, purge: true });
-    const up = await labUp([opts.from, opts.to], { dir: opts.dir, portBase: opts.portBase });
+    const up = await labUp([opts.from, opts.to], { dir: opts.dir, portBase: opts.portBase, pgbouncer: opts.pgbouncer });
+    const pooler = up.pgbouncer;
     [source, target] = up.servers;
     result.servers = { source: `${source.version} ${endpoint(source)}`, target: `${target.version} ${endpoint(target)}` };
     timings.serversMs = Date.now() - t;
@@ -103,6 +109,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     await admin(source, async (c) => {
       await initPgbenchData(c, opts.scale);
       await ensureProbeTable(c);
+      if (pooler) await c.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${quoteIdent(pooler.appUser ?? 'app')}`);
     });
     timings.dataMs = Date.now() - t;
     line('data', `pgbench scale ${opts.scale} on the source: ${count(opts.scale * 100_000)} accounts, ${count(opts.scale * 10)} tellers, ${count(opts.scale)} branches; probe table pgpilot_probe (client-generated ids)  ${st.dim(seconds(timings.dataMs))}`);
@@ -113,23 +120,36 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     }
 
     // ---- load ----
-    const connection = multiHostConnection([{ host: source.host, port: source.port }, { host: target.host, port: target.port }], source.user, source.database);
     const servers = [source, target];
-    const password = async (ep: { port: number }) => servers.find((s) => s.port === ep.port)?.password;
-    probe = await startProbe({ connection, password, intervalMs: opts.probeIntervalMs });
+    const load = pooler ? pgbouncerLoad(pooler, source.database) : {
+      connection: multiHostConnection([{ host: source.host, port: source.port }, { host: target.host, port: target.port }], source.user, source.database),
+      password: async (ep: { port: number }) => servers.find((s) => s.port === ep.port)?.password,
+      attemptTimeoutMs: undefined,
+    };
+    const { connection, password, attemptTimeoutMs } = load;
+    probe = await startProbe({ connection, password, intervalMs: opts.probeIntervalMs, attemptTimeoutMs });
     probe.onEvent((e) => {
       if (e.type === 'gap-started') line('probe', st.yellow(`writes failing: ${e.error}`));
       if (e.type === 'gap-ended' && e.gap.resolved) {
         line('probe', `${st.green('writes back')} on ${e.gap.toHost}${e.gap.toHost !== e.gap.fromHost ? ` (moved from ${e.gap.fromHost})` : ''} after ${st.bold(ms(e.gap.durationMs))}, ${e.gap.failedAttempts} failed attempt(s)`);
       }
     });
-    if (opts.writers > 0) writers = await startWriters({ connection, password, clients: opts.writers });
-    line('load', `heartbeat probe every ${opts.probeIntervalMs} ms${opts.writers ? ` + ${opts.writers} TPC-B-like writers` : ''}, all through seed 001's libpq connection string:`);
-    details([connection, `(real pgbench, whose clients abort at the switchover: ${pgbenchTerminalCommand(connection, { clients: opts.writers || 4 }).join(' ')})`]);
+    if (opts.writers > 0) writers = await startWriters({ connection, password, clients: opts.writers, attemptTimeoutMs });
+    if (pooler) {
+      line('load', `heartbeat probe every ${opts.probeIntervalMs} ms${opts.writers ? ` + ${opts.writers} TPC-B-like writers` : ''}, all through PgBouncer (${pooler.poolMode} pooling) in front of the source:`);
+      details([connection, `admin console ${pooler.adminConnection}, configuration ${pooler.configFile}`]);
+    } else {
+      line('load', `heartbeat probe every ${opts.probeIntervalMs} ms${opts.writers ? ` + ${opts.writers} TPC-B-like writers` : ''}, all through seed 001's libpq connection string:`);
+      details([connection, `(real pgbench, whose clients abort at the switchover: ${pgbenchTerminalCommand(connection, { clients: opts.writers || 4 }).join(' ')})`]);
+    }
 
     // ---- the runbook ----
     const journalDir = join(opts.dir, 'journal');
-    const params = defaultLogicalUpgradeParams({ reverseReplication: true, copySchema: result.schemaCopiedBy === 'pg_dump', syncTimeoutMs: RUN_TIMEOUT_MS });
+    const params = defaultLogicalUpgradeParams({
+      reverseReplication: true, copySchema: result.schemaCopiedBy === 'pg_dump', syncTimeoutMs: RUN_TIMEOUT_MS,
+      clientRouting: pooler ? labPoolerRouting(pooler) : undefined,
+    });
+    if (pooler) setPoolerPasswordProvider(async () => pooler.adminPassword);
     const ui = new DemoUi((tag, text, level) => line(tag, text, level));
     const stepNo = (id: string) => logicalUpgradeRunbook.steps.findIndex((s) => s.id === id) + 1;
     const total = logicalUpgradeRunbook.steps.length;
@@ -146,7 +166,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
         line('', `${mark} ${e.status} in ${seconds(e.durationMs)}${e.message ? `: ${clip([e.message], 1, 160)[0]}` : ''}`, e.status === 'failed' || e.status === 'aborted' ? 'error' : 'info');
         if (e.stepId === 'switchover' && e.outputs) {
           const o = e.outputs as Record<string, number | string | undefined>;
-          details([`source frozen ${String(o.freezeStartedAt ?? '?')} → target opened ${String(o.targetOpenedAt ?? '?')}: ${ms(Number(o.writeUnavailableMs))} (freeze + terminate ${ms(Number(o.sourceFreezeMs))}, drain ${ms(Number(o.drainMs))}, ${o.sequencesCopied ?? 0} sequence(s) copied, ${o.terminatedBackends ?? 0} client session(s) cut)`]);
+          details([`source frozen ${String(o.freezeStartedAt ?? '?')} → target opened ${String(o.targetOpenedAt ?? '?')}: ${ms(Number(o.writeUnavailableMs))} (freeze + terminate ${ms(Number(o.sourceFreezeMs))}, drain ${ms(Number(o.drainMs))}, ${o.sequencesCopied ?? 0} sequence(s) copied, ${o.terminatedBackends ?? 0} client session(s) cut)`, ...routingLines(e.outputs)]);
         }
       }
     };
@@ -163,6 +183,7 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     result.journalFile = runResult.journalFile;
     result.runStatus = runResult.status;
     result.switchover = runResult.steps.find((s) => s.id === 'switchover')?.outputs;
+    setPoolerPasswordProvider(undefined);
     if (runResult.status !== 'succeeded') result.message = `the runbook ${runResult.status}: ${runResult.message ?? ''}`.trim();
 
     // ---- the proof ----
@@ -196,11 +217,17 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
     result.ok = runResult.status === 'succeeded' && pv?.lostCommits === 0 && pv.duplicates === 0
       && (!writers || (wv?.lostCommits === 0 && wv.duplicates === 0 && wv.balances.balanced))
       && result.rows?.accounts.source === result.rows?.accounts.target && result.rows?.sourceBalances.balanced === true;
+    if (pooler) {
+      const clientErrors = probeReport.failedAttempts + (writersReport?.failedAttempts ?? 0);
+      result.pgbouncer = { clientErrors, routing: routingOutputsOf(result.switchover) };
+      result.ok &&= clientErrors === 0;
+    }
     if (runResult.status === 'succeeded' && !result.ok) result.message = 'the upgrade ran but a check failed (see above)';
   } catch (err) {
     result.message = err instanceof Error ? err.message : String(err);
     line('error', result.message, 'error');
   } finally {
+    setPoolerPasswordProvider(undefined);
     await probe?.stop().catch(() => undefined);
     await writers?.stop().catch(() => undefined);
     if (!opts.keep && source) {
@@ -210,6 +237,29 @@ export async function runDemo(opts: DemoOptions, io: DemoIo): Promise<DemoResult
   }
   result.durationMs = Date.now() - t0;
   return result;
+}
+
+/** The clients' way in through the lab pooler: the app role, waiting as long as the pooler holds them (no client timeout). */
+function pgbouncerLoad(pooler: LabPgBouncer, database: string) {
+  return {
+    connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${database} connect_timeout=10`,
+    password: async () => pooler.appPassword,
+    attemptTimeoutMs: 60_000,
+  };
+}
+
+function labPoolerRouting(pooler: LabPgBouncer): ClientRoutingParams {
+  return { kind: 'pgbouncer', poolers: [{ admin: pooler.adminConnection, config: { path: pooler.configFile, executor: 'local', osUser: pooler.osUser } }] };
+}
+
+/** The pooler's part of the switchover, from the step's routing outputs. */
+function routingLines(outputs: Record<string, unknown>): string[] {
+  const r = routingOutputsOf(outputs);
+  const before = r.beforeFreeze?.pgbouncer?.poolers ?? [];
+  return (r.afterOpen?.pgbouncer?.poolers ?? []).map((p, i) => {
+    const b = before[i] ?? {};
+    return `PgBouncer ${String(p.pooler)}: PAUSE took ${ms(Number(b.pauseMs))} (${String(b.clientsPaused ?? '?')} client(s)); repointed to ${p.repointedTo ?? '?'}, RELOAD, RESUME: clients stalled ${ms(Number(p.stallMs))}, ${String(p.clientsWaitingAtResume ?? '?')} waiting at RESUME${p.ok ? '' : ` — ${(p.errors ?? []).join('; ')}`}`;
+  });
 }
 
 function writersNote(r: WritersReport, v?: WritersVerification): string {

@@ -16,6 +16,11 @@ export function renderDemoSummary(r: DemoResult, opts: DemoOptions, st: Style = 
     window.push(`${st.bold(ms(w.hostSwitch.durationMs))}  ${r.writers!.clients} TPC-B writers: no commit anywhere; worst client waited ${ms(w.worstClientGapMs)}, median ${ms(w.p50ClientGapMs)}`);
   }
   if (window.length) rows.push(['write-unavailable window', window.join('\n')]);
+  if (r.pgbouncer) {
+    const after = r.pgbouncer.routing?.afterOpen?.pgbouncer?.poolers ?? [];
+    const stalls = after.map((p) => `${String(p.pooler)}: clients stalled ${ms(Number(p.stallMs))} (PAUSE → RESUME), repointed to ${String(p.repointedTo ?? '?')}`);
+    rows.push(['PgBouncer', [`${r.pgbouncer.clientErrors === 0 ? st.green('✓') : st.red('✗')} ${r.pgbouncer.clientErrors} client error(s) through the pooler`, ...stalls].join('\n')]);
+  }
 
   const lost: string[] = [];
   const pv = r.probeVerification;

@@ -6,6 +6,7 @@ import { writePrivateFile } from './files';
 import { assertPortFree, checkPortNumber } from './ports';
 import { isServerRunning, startServer, stopServer } from './server';
 import { startStandby } from './standby';
+import { LAB_PGBOUNCER_DIR, LAB_PGBOUNCER_PORT_OFFSET, labPgBouncerDown, labPgBouncerPgpass, labPgBouncerUp, readLabPgBouncer, type LabPgBouncer } from './pgbouncer';
 import type { InstalledBuild, LabServer } from './types';
 
 /** The state file the extension's "Import Lab Clusters" command reads: `{ servers: LabServer[] }`, mode 0600. */
@@ -29,6 +30,8 @@ export interface LabOptions {
 export interface LabUpOptions extends LabOptions {
   /** Versions (among those brought up) that also get a streaming standby. */
   standbys?: string[];
+  /** Also a real PgBouncer (transaction pooling) in front of the first server, on port-base + 32. */
+  pgbouncer?: boolean;
 }
 
 export interface LabServerStatus {
@@ -68,7 +71,8 @@ export async function readLabState(dir: string): Promise<LabState> {
 async function writeLabState(dir: string, state: LabState): Promise<void> {
   const servers = [...state.servers].sort((a, b) => a.port - b.port);
   await writePrivateFile(join(dir, LAB_STATE_FILE), `${JSON.stringify({ servers }, null, 2)}\n`);
-  await writePrivateFile(join(dir, LAB_PGPASS_FILE), servers.map((s) => pgpassLine(s.host, s.port, s.user, s.password)).join(''));
+  const pooler = await readLabPgBouncer(join(dir, LAB_PGBOUNCER_DIR));
+  await writePrivateFile(join(dir, LAB_PGPASS_FILE), [...servers.map((s) => pgpassLine(s.host, s.port, s.user, s.password)), ...(pooler ? labPgBouncerPgpass(pooler) : [])].join(''));
 }
 
 function merge(existing: LabServer[], updated: LabServer[]): LabServer[] {
@@ -82,7 +86,7 @@ function merge(existing: LabServer[], updated: LabServer[]): LabServer[] {
  * state in <dir>/lab.json. Ports are checked before anything starts; if a start still fails, the servers
  * this call started are stopped again.
  */
-export async function labUp(versions: string[] = DEFAULT_VERSIONS, opts: LabUpOptions = {}): Promise<{ dir: string; servers: LabServer[]; started: string[] }> {
+export async function labUp(versions: string[] = DEFAULT_VERSIONS, opts: LabUpOptions = {}): Promise<{ dir: string; servers: LabServer[]; started: string[]; pgbouncer?: LabPgBouncer }> {
   const dir = labDir(opts);
   const portBase = opts.portBase ?? DEFAULT_PORT_BASE;
   if (!Number.isInteger(portBase)) throw new Error(`--port-base must be an integer, got ${portBase}`);
@@ -123,8 +127,9 @@ export async function labUp(versions: string[] = DEFAULT_VERSIONS, opts: LabUpOp
       standbys.push(s);
     }
     const servers = [...primaries, ...standbys];
+    const pgbouncer = opts.pgbouncer ? (await labPgBouncerUp(dir, primaries[0], portBase + LAB_PGBOUNCER_PORT_OFFSET)).pooler : undefined;
     await writeLabState(dir, { servers: merge(state.servers, servers) });
-    return { dir, servers, started: started.map((x) => x.name) };
+    return { dir, servers, started: started.map((x) => x.name), pgbouncer };
   } catch (e) {
     for (const s of started.reverse()) await stopServer(s).catch(() => undefined);
     throw e;
@@ -137,6 +142,7 @@ export async function labDown(opts: LabOptions & { purge?: boolean } = {}): Prom
   const state = await readLabState(dir);
   const ordered = [...state.servers.filter((s) => s.role === 'standby'), ...state.servers.filter((s) => s.role !== 'standby')];
   const stopped: LabServer[] = [];
+  await labPgBouncerDown(dir, opts.purge);
   for (const s of ordered) {
     if (await isServerRunning(s)) {
       await stopServer(s);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { checkClientRouting } from '../../../routing';
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { peerConninfo } from '../conninfo';
 import { gatherSourceFacts, gatherTargetFacts } from '../facts';
@@ -65,6 +66,7 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
     const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer.conninfo, peer.shown));
+    findings.push(...(await checkClientRouting(ctx)));
     const errors = findings.filter((f) => f.severity === 'error');
     const warnings = findings.filter((f) => f.severity === 'warning');
     const outputs = {
