@@ -12,6 +12,8 @@ describe('isConnectionError', () => {
       Object.assign(new Error('server conn crashed?'), { code: '08006' }),
       new Error('Connection terminated unexpectedly'),
       new Error('Client has encountered a connection error and is not queryable'),
+      Object.assign(new Error('could not connect to 127.0.0.1:5432: read ECONNRESET'), { name: 'ConnectError', kind: 'other' }),
+      Object.assign(new Error('could not connect to 127.0.0.1:5432: connection refused'), { name: 'ConnectError', kind: 'unreachable' }),
     ]) assert.equal(isConnectionError(e), true, e.message);
   });
   it('does not retry a failing query', () => {
@@ -19,6 +21,7 @@ describe('isConnectionError', () => {
       Object.assign(new Error('relation "x" does not exist'), { code: '42P01' }),
       Object.assign(new Error('permission denied'), { code: '42501' }),
       new Error('anything else'),
+      Object.assign(new Error('could not connect to 127.0.0.1:5432: password authentication failed'), { name: 'ConnectError', kind: 'auth-failed' }),
       undefined,
     ]) assert.equal(isConnectionError(e), false, String(e));
   });

@@ -13,7 +13,12 @@ export function isConnectionError(err: unknown): boolean {
   const code = typeof e?.code === 'string' ? e.code : '';
   if (/^(08|57P0)/.test(code)) return true; // connection exceptions; admin/crash shutdown, cannot connect now
   if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'].includes(code)) return true;
+  // src/core/conn's ConnectError: a server that cannot be reached (not bad credentials or a bad connection string)
+  const kind = (err as { name?: unknown; kind?: unknown })?.name === 'ConnectError' ? String((err as { kind?: unknown }).kind) : '';
+  if (kind === 'unreachable' || kind === 'timeout') return true;
+  if (kind && kind !== 'other') return false; // credentials, TLS, a missing database: waiting does not help
   const message = typeof e?.message === 'string' ? e.message : '';
+  if (/\b(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)\b|could not connect to/.test(message)) return true;
   return /Connection terminated|connection error|not queryable|server closed the connection|the database system is (starting up|shutting down|in recovery)|terminating connection/i.test(message);
 }
 
