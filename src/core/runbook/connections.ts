@@ -103,13 +103,20 @@ export class RunConnections {
   private async endTracked(t: Tracked): Promise<void> {
     if (!this.open.delete(t)) return;
     t.dead = true;
-    try {
-      await t.client.end();
-    } catch {
-      // already gone
-    }
+    // A server whose replies are lost (a dead network path) never answers the Terminate: bound the wait, then drop
+    // the socket so nothing keeps the process alive.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      t.client.end().then(() => true, () => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), END_BOUND_MS); }),
+    ]);
+    clearTimeout(timer);
+    if (!ended) (t.client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }
+
+/** How long closing a session may wait for the server before its socket is dropped. */
+const END_BOUND_MS = 2000;
 
 function asQueryable(client: Client): Queryable {
   return {

@@ -34,6 +34,8 @@ type Ctx = StepContext<LogicalUpgradeParams>;
 export const DRAIN_POLL_MS = 10;
 /** How long the target may take to show read-only to a fresh session after its freeze (a reload is asynchronous). */
 const TARGET_FREEZE_BOUND_MS = 5000;
+/** The target's opening statement: its reply must come within this (else the roll-forward path opens and proves it). */
+const OPEN_BOUND_MS = 5000;
 
 export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   const p = ctx.params;
@@ -212,7 +214,9 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     outputs.commitPointAt = iso(Date.now());
     breakdown.mark('commit journaled');
     faultPoint('after-commit-journaled');
-    for (const st of openStatements(targetFrozen)) await s.tgtCtl.query(st);
+    // Bounded on our side: a lost reply must not hang the run. Past the commit point a timeout only means "not proved
+    // yet": rollForwardAfterError opens (idempotently) through fresh sessions and proves it.
+    for (const st of openStatements(targetFrozen)) await within(s.tgtCtl.query(st), OPEN_BOUND_MS, 'opening the target');
     t.open = stamp();
     breakdown.mark('target opened');
     faultPoint('after-target-open');
