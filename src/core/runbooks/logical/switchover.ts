@@ -35,6 +35,7 @@ export interface SwitchoverOutcome {
 
 export { GateError } from './gate-error';
 import { GateError } from './gate-error';
+import { checkReplicatedSet, sourceReplicatedTables } from './replicated-set';
 
 export interface GateReport {
   tables: number;
@@ -57,6 +58,8 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
     throw new GateError('the subscription lists no table yet although the publication has some; ALTER SUBSCRIPTION ... REFRESH PUBLICATION on the target');
   }
   if (notReady.length) throw new GateError(`${notReady.length} table(s) are not ready yet (e.g. ${notReady.slice(0, 5).map((s) => `${display(s)}: ${s.state}`).join(', ')}); wait for the initial sync`);
+  // issue 9: the set re-derived from the source's catalog (new tables/partitions), and verified as it is now
+  await checkReplicatedSet(src, tgt, p, { inWindow: false, verified: ctx.outputsOf('verify-data') });
   const lag = await slotLag(src, slotNameOf(p));
   if (lag.lagBytes === null) throw new GateError(`the replication slot "${slotNameOf(p)}" is missing on the source or has not confirmed anything yet`);
   if (lag.lagBytes > p.lagThresholdBytes) throw new GateError(`the subscriber is ${lag.lagBytes} bytes behind (threshold ${p.lagThresholdBytes}); wait until it catches up`);
@@ -160,7 +163,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     if (absent.length) throw new GateError(`sequence(s) missing on the target: ${absent.slice(0, 5).map((x) => display(x.name)).join(', ')}`);
     const readSeqs = readSequencesSql(seqs.map((x) => x.name));
     const toCompare: TableToCompare[] = compare
-      ? ((await findPublication(s.srcCtl, p.publication))?.tables ?? []).map((x) => ({ ...x, checksum: false }))
+      ? (await sourceReplicatedTables(s.srcCtl, p, false)).map((x) => ({ schema: x.schema, name: x.name, checksum: false }))
       : [];
     for (const role of p.freezeRoles) {
       const r = await s.srcCtl.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role]);
