@@ -3,7 +3,7 @@ import { COMPARE_SESSION_SETTINGS, compareTables, mismatchFinding, type TableCom
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { slotLag, tableKey } from '../queries';
 import { describeProblems, inspectReplicatedSet } from '../replicated-set';
-import { versionOf, sleep } from '../session';
+import { sleep } from '../session';
 import { compareLsn } from '../../../catalog';
 
 const VERIFY_TABLES_IN_JOURNAL = 500;
