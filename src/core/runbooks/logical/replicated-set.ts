@@ -10,7 +10,8 @@
  * must list that relation in state r, and the target must have the leaf itself (rows are routed to it there).
  */
 import type { Queryable } from '../../db';
-import { quoteIdent, quoteQualified } from '../../sql';
+import { quoteIdent } from '../../sql';
+import { addTablesFix, refreshPublicationFix, WRITABLE_SESSION_FIX } from './fixes';
 import { GateError } from './gate-error';
 import { replicatesAllTables, type LogicalUpgradeParams, type TableName } from './params';
 import { display, parseJson, tableKey } from './queries';
@@ -144,14 +145,14 @@ export function replicatedSetFix(problems: ReplicatedSetProblem[], p: LogicalUpg
   const notes: string[] = [];
   const unpublished = problems.filter((x) => x.kind === 'not-published').map((x) => x.table);
   if (unpublished.length) {
-    source.push(`ALTER PUBLICATION ${quoteIdent(p.publication)} ADD TABLE ${unpublished.map((t) => quoteQualified(t.schema, t.name)).join(', ')};`);
+    source.push(addTablesFix(p.publication, unpublished));
   }
   const missing = problems.filter((x) => x.kind === 'missing-on-target').map((x) => x.table);
   if (missing.length) {
     notes.push(`create ${missing.length} table(s) on the target first (pg-upgrade-pilot schema-drift prints the DDL): ${missing.slice(0, LIST_MAX).map(display).join(', ')}`);
   }
   if (unpublished.length || missing.length || problems.some((x) => x.kind === 'not-subscribed')) {
-    target.push('SET default_transaction_read_only = off;', `ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} REFRESH PUBLICATION;`);
+    target.push(WRITABLE_SESSION_FIX, refreshPublicationFix(p.subscription));
     notes.push('then wait until every table is ready (pg-upgrade-pilot logical-upgrade … --only wait-initial-sync)');
   }
   if (problems.some((x) => x.kind === 'not-ready')) notes.push('wait for the copy of the tables not ready yet (wait-initial-sync step)');

@@ -1,3 +1,4 @@
+import { quoteIdent } from '../../../sql';
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
 import { findPublication } from '../queries';
@@ -51,7 +52,7 @@ async function statements(ctx: Ctx): Promise<string[]> {
   const opts = { viaRoot: await viaRoot(ctx) };
   if (!existing) return [createPublicationSql(p.publication, scope.publication, opts), comment];
   if (!ownedByRun(existing.comment, ctx.runId)) {
-    throw new Error(`a publication named "${p.publication}" already exists on the source and was not created by this run; drop it or choose another name (nothing was changed)`);
+    throw new Error(`a publication named ${quoteIdent(p.publication)} already exists on the source and was not created by this run; drop it or choose another name (nothing was changed)`);
   }
   // ours, with another table list (parameters changed between attempts)
   const pubScope: PublicationScope = scope.publication;
@@ -91,7 +92,7 @@ export const createPublicationStep: StepDefinition<LogicalUpgradeParams> = {
     const pub = await findPublication(await ctx.db('source'), ctx.params.publication);
     return {
       status: 'succeeded',
-      message: `publication "${ctx.params.publication}" publishes ${pub?.allTables ? 'all tables' : `${pub?.tables.length ?? 0} table(s)`}`,
+      message: `publication ${quoteIdent(ctx.params.publication)} publishes ${pub?.allTables ? 'all tables' : `${pub?.tables.length ?? 0} table(s)`}`,
       outputs: { publication: ctx.params.publication, allTables: pub?.allTables ?? false, tables: pub?.tables.length ?? 0, viaPartitionRoot: await publishesViaRoot(ctx) },
     };
   },

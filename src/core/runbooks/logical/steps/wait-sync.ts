@@ -1,3 +1,4 @@
+import { quoteIdent } from '../../../sql';
 import { formatBytes, listTablesForReplication } from '../../../catalog';
 import type { StepDefinition, StepOutcome } from '../../../runbook/types';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
@@ -38,7 +39,7 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
   async plan(ctx) {
     return [{
       kind: 'wait', cluster: 'target',
-      description: `until every table of subscription "${ctx.params.subscription}" is ready (pg_subscription_rel state r) and the slot lags ≤ ${formatBytes(ctx.params.lagThresholdBytes)}; at most ${Math.round(ctx.params.syncTimeoutMs / 1000)} s`,
+      description: `until every table of subscription ${quoteIdent(ctx.params.subscription)} is ready (pg_subscription_rel state r) and the slot lags ≤ ${formatBytes(ctx.params.lagThresholdBytes)}; at most ${Math.round(ctx.params.syncTimeoutMs / 1000)} s`,
     }];
   },
   async execute(ctx): Promise<StepOutcome> {
@@ -57,8 +58,8 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
     for (;;) {
       if (ctx.signal.aborted) return { status: 'aborted', message: `stopped waiting: ${summarizeStates(states)}` };
       const sub = await findSubscription(tgt, p.subscription);
-      if (!sub) return { status: 'failed', message: `the subscription "${p.subscription}" does not exist on the target` };
-      if (!sub.enabled) return { status: 'failed', message: `the subscription "${p.subscription}" is disabled; ALTER SUBSCRIPTION ... ENABLE on the target, then re-run this step` };
+      if (!sub) return { status: 'failed', message: `the subscription ${quoteIdent(p.subscription)} does not exist on the target` };
+      if (!sub.enabled) return { status: 'failed', message: `the subscription ${quoteIdent(p.subscription)} is disabled; on the target: ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} ENABLE; then re-run this step` };
       states = await subscriptionRelStates(tgt, sub.oid);
       // an empty publication (a database without tables) is ready at once
       publishes ??= (await findPublication(src, p.publication))?.tables.length ?? 0;
@@ -74,7 +75,7 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
       }
       if (Date.now() - lastLog > 30_000) {
         lastLog = Date.now();
-        if (sub.workerPid === null) ctx.ui.log('warn', `the apply worker of "${p.subscription}" is not running; the target server log says why (connection, permissions, a conflict)`);
+        if (sub.workerPid === null) ctx.ui.log('warn', `the apply worker of ${quoteIdent(p.subscription)} is not running; the target server log says why (connection, permissions, a conflict)`);
       }
       if (Date.now() > deadline) {
         return {
