@@ -41,6 +41,8 @@ Runbook parameters:
   --switchover-timeout SECONDS
                               The drain after the freeze must finish within this, else the switchover is
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
+  --allow-target-rows         Go on when replicated tables already hold rows on the target (by default the
+                              preflight refuses: the initial copy would collide with them or double them).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
                               (by default it is set up: a way back).
   --probe                     Run a write probe (a heartbeat row every 50 ms through "host=source,target
@@ -96,6 +98,7 @@ interface Flags {
   lagThreshold?: number;
   noReverse: boolean;
   probe: boolean;
+  allowTargetRows?: boolean;
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
@@ -116,6 +119,7 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--subscription': f.subscription = value(); break;
       case '--lag-threshold': f.lagThreshold = number(0); break;
       case '--no-reverse': f.noReverse = true; break;
+      case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
       default: unknown(flag);
     }
@@ -136,6 +140,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
+    allowTargetRows: f.allowTargetRows,
   };
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
 }

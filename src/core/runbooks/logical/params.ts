@@ -57,6 +57,8 @@ export interface LogicalUpgradeParams {
   refreshMaterializedViews: boolean;
   /** At cleanup, make the old source writable again (default: it stays read-only). */
   reopenSourceAtCleanup: boolean;
+  /** Let the preflight go on when replicated tables already hold rows on the target (they must not collide). */
+  allowTargetRows?: boolean;
 }
 
 export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.freeze({
