@@ -60,6 +60,9 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     await pair.src.query(`CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, note text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
       CREATE TABLE events_2026_01 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
       CREATE TABLE accounts (id int PRIMARY KEY, balance int NOT NULL);
+      CREATE TYPE mood AS ENUM ('sad', 'ok');
+      CREATE TABLE feelings (id int PRIMARY KEY, m mood NOT NULL);
+      INSERT INTO feelings VALUES (1, 'sad'), (2, 'ok');
       INSERT INTO events SELECT g, '2026-01-15', 'jan' FROM generate_series(1, 200) g;
       INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 50) g;`);
   });
@@ -75,7 +78,7 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     assert.equal(await scalar(pair.src, "SELECT pubviaroot::text FROM pg_publication WHERE pubname = 'pgpilot_upgrade'"), 'true');
     const v = stepOf(r, 'verify-data').outputs!;
     const compared = (v.tables as Array<{ name: string; method: string; comparedAt: string; equal: boolean }>);
-    assert.deepEqual(compared.map((t) => t.name).sort(), ['accounts', 'events_2026_01']);
+    assert.deepEqual(compared.map((t) => t.name).sort(), ['accounts', 'events_2026_01', 'feelings']);
     assert.ok(compared.every((t) => t.equal && t.method === 'count+checksum' && !Number.isNaN(Date.parse(t.comparedAt))));
     assert.deepEqual(await rows(pair, 'events_2026_01'), [200, 200]);
   });
@@ -84,7 +87,9 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     await pair.src.query(`CREATE TABLE events_2026_02 PARTITION OF events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');
       INSERT INTO events SELECT g, '2026-02-10', 'feb' FROM generate_series(1001, 1250) g;`);
     const p = defaultLogicalUpgradeParams(params);
-    await assert.rejects(checkReplicatedSet(pair.src, pair.tgt, p), (err: Error) => err instanceof GateError && /events_2026_02 \(missing on the target\)/.test(err.message) && /REFRESH PUBLICATION/.test(err.message));
+    const ddl = `CREATE TABLE "public"."events_2026_02" PARTITION OF "public"."events" FOR VALUES FROM ('2026-02-01') TO ('2026-03-01');`;
+    await assert.rejects(checkReplicatedSet(pair.src, pair.tgt, p), (err: Error) => err instanceof GateError
+      && /partition public\.events_2026_02 of public\.events .* is missing on the target/.test(err.message) && err.message.includes(ddl));
 
     const refused = await runLogical(pair, params, { runId, journalDir, until: 'switchover' });
     assert.equal(stepOf(refused, 'switchover').status, 'failed', describeRun(refused));
@@ -93,7 +98,7 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     assert.equal(await scalar(pair.src, "SELECT current_setting('default_transaction_read_only')"), 'off', 'the source stayed writable');
 
     // The fix: create the partition on the target; the stopped apply resumes and the rows arrive (via the root).
-    await pair.tgt.query("CREATE TABLE events_2026_02 PARTITION OF events FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')");
+    await pair.tgt.query({ text: ddl, queryMode: 'extended' } as { text: string }); // the DDL the gate printed, one statement
     await until('the February rows on the target', 60_000, async () => (await rows(pair, 'events_2026_02'))[1] === 250);
     // The set changed since verify-data: the gate wants a new verification first.
     await assert.rejects(
@@ -117,6 +122,24 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     for (const st of fix.target) await pair.tgt.query(st);
     await until('notes copied', 60_000, async () => (await inspectReplicatedSet(pair.src, pair.tgt, p)).problems.length === 0);
 
+    // DDL on the source during replication: a new column and a new enum value, used at once. The apply stops; the gate
+    // names the column and the label with the DDL for the target; after running it the rows arrive.
+    await pair.src.query(`ALTER TABLE accounts ADD COLUMN note text DEFAULT 'x'; ALTER TYPE mood ADD VALUE 'glad';`);
+    await pair.src.query("INSERT INTO accounts VALUES (51, 7, 'new'); INSERT INTO feelings VALUES (3, 'glad')");
+    let drift = '';
+    await assert.rejects(checkReplicatedSet(pair.src, pair.tgt, p), (err: Error) => {
+      drift = err.message;
+      return err instanceof GateError;
+    });
+    assert.match(drift, /column public\.accounts\."note" \(text\) is missing on the target/);
+    assert.match(drift, /enum public\.mood lacks the label 'glad'/);
+    const stmts = [...drift.matchAll(/(ALTER (?:TABLE|TYPE) [^;]*;)/g)].map((m) => m[1]);
+    assert.deepEqual(stmts, [`ALTER TYPE "public"."mood" ADD VALUE IF NOT EXISTS 'glad' AFTER 'ok';`, `ALTER TABLE "public"."accounts" ADD COLUMN "note" text DEFAULT 'x'::text;`]);
+    for (const st of stmts) await pair.tgt.query({ text: st, queryMode: 'extended' } as { text: string });
+    await until('the new rows on the target', 60_000, async () => Number(await scalar(pair.tgt, "SELECT count(*) FROM accounts WHERE note = 'new'")) === 1
+      && Number(await scalar(pair.tgt, "SELECT count(*) FROM feelings WHERE m = 'glad'")) === 1);
+    await checkReplicatedSet(pair.src, pair.tgt, p);
+
     // verify-data ran before notes existed: resuming straight into the switchover is refused, not trusted
     const stale = await runLogical(pair, params, { runId, journalDir, until: 'switchover' });
     assert.equal(stepOf(stale, 'switchover').status, 'failed', describeRun(stale));
@@ -130,5 +153,7 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     assert.deepEqual(await rows(pair, 'notes'), [75, 75]);
     assert.deepEqual(await rows(pair, 'events_2026_02'), [250, 250]);
     assert.deepEqual(await rows(pair, 'events'), [450, 450]);
+    assert.deepEqual(await rows(pair, 'accounts'), [51, 51]);
+    assert.deepEqual(await rows(pair, 'feelings'), [3, 3]);
   });
 });

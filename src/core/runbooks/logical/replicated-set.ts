@@ -11,6 +11,7 @@
  */
 import type { Queryable } from '../../db';
 import { quoteIdent } from '../../sql';
+import { compareSchemas, describeDrift } from './drift';
 import { addTablesFix, refreshPublicationFix, WRITABLE_SESSION_FIX } from './fixes';
 import { GateError } from './gate-error';
 import { replicatesAllTables, type LogicalUpgradeParams, type TableName } from './params';
@@ -201,6 +202,12 @@ export async function checkReplicatedSet(
 ): Promise<ReplicatedSetCheck> {
   const state = await inspectReplicatedSet(source, target, p, !opts.inWindow);
   if (!state.subscriptionExists) throw new GateError(`the subscription ${quoteIdent(p.subscription)} does not exist on the target`);
+  if (!opts.inWindow) {
+    // DDL on the source the target lacks (a column, an enum label, a partition …) stops or will stop the apply
+    const drift = await compareSchemas(source, target, state.tables);
+    const breaking = drift.items.filter((i) => i.breaksReplication);
+    if (breaking.length) throw new GateError(describeDrift({ items: breaking, ddl: breaking.flatMap((i) => i.ddl) }));
+  }
   if (state.problems.length) throw new GateError(describeProblems(state.problems, p));
   if ('verified' in opts) {
     const v = opts.verified;
