@@ -176,7 +176,7 @@ export function describeProblems(problems: ReplicatedSetProblem[], p: LogicalUpg
     fix.source.length ? `on the source: ${fix.source.join(' ')}` : '',
     fix.target.length ? `on the target: ${fix.target.join(' ')}` : '',
     ...fix.notes.slice(1),
-    '(pg-upgrade-pilot replicated-set --apply runs the publication/subscription part)',
+    '(pg-upgrade-pilot schema-drift --source … --target … --apply --yes runs all of it)',
   ];
   return parts.filter(Boolean).join(' ');
 }
