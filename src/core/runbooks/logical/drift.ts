@@ -37,17 +37,14 @@ function columnDdl(c: DriftColumn): string {
   return s;
 }
 
-/** CREATE TABLE for a table missing on the target: columns, partitioning, then its constraints (foreign keys last). */
-export function createTableDdl(t: DriftTable): string[] {
-  const create = t.parent && t.bound
+/** CREATE TABLE for a table missing on the target: columns and partitioning (its constraints are separate items). */
+export function createTableDdl(t: DriftTable): string {
+  return t.parent && t.bound
     ? `CREATE TABLE ${qn(t)} PARTITION OF ${qn(t.parent)} ${t.bound}${t.partitionKey ? ` PARTITION BY ${t.partitionKey}` : ''};`
     : `CREATE TABLE ${qn(t)} (${t.columns.map(columnDdl).join(', ')})${t.partitionKey ? ` PARTITION BY ${t.partitionKey}` : ''};`;
-  const cons = t.parent ? [] : [...t.constraints].sort((a, b) => Number(a.type === 'f') - Number(b.type === 'f'))
-    .map((k) => `ALTER TABLE ${qn(t)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def};`);
-  return [create, ...cons];
 }
 
-function diffTable(s: DriftTable, t: DriftTable, out: DriftItem[]): void {
+function diffTable(s: DriftTable, t: DriftTable, out: DriftItem[], later: DriftItem[]): void {
   if (s.bound && t.bound && s.bound !== t.bound) {
     out.push({ kind: 'partition-bound', object: display(s), message: `partition ${display(s)} has bound ${s.bound} on the source, ${t.bound} on the target`, ddl: [], breaksReplication: true });
   }
@@ -75,9 +72,9 @@ function diffTable(s: DriftTable, t: DriftTable, out: DriftItem[]): void {
     const tk = tcons.get(k.name);
     const obj = `${display(s)} ${quoteIdent(k.name)}`;
     const add = `ALTER TABLE ${qn(s)} ADD CONSTRAINT ${quoteIdent(k.name)} ${k.def};`;
-    if (!tk) out.push({ kind: 'constraint-missing', object: obj, message: `constraint ${obj} (${k.def}) is missing on the target`, ddl: [add], breaksReplication: false });
+    if (!tk) later.push({ kind: 'constraint-missing', object: obj, message: `constraint ${obj} (${k.def}) is missing on the target`, ddl: [add], breaksReplication: false });
     else if (tk.def !== k.def) {
-      out.push({ kind: 'constraint-different', object: obj, message: `constraint ${obj} is ${k.def} on the source, ${tk.def} on the target`, ddl: [`ALTER TABLE ${qn(s)} DROP CONSTRAINT ${quoteIdent(k.name)};`, add], breaksReplication: false });
+      later.push({ kind: 'constraint-different', object: obj, message: `constraint ${obj} is ${k.def} on the source, ${tk.def} on the target`, ddl: [`ALTER TABLE ${qn(s)} DROP CONSTRAINT ${quoteIdent(k.name)};`, add], breaksReplication: false });
     }
   }
 }
@@ -129,16 +126,21 @@ export function diffCatalogs(src: DriftCatalog, tgt: DriftCatalog, inScope: (t: 
     for (let p = t.parent; p && d < 64; d++) p = src.tables.find((x) => key(x) === key(p!))?.parent ?? null;
     return d;
   };
+  // tables (parents first), then constraints of every table (foreign keys last: they reference other tables)
+  const later: DriftItem[] = [];
   for (const s of [...src.tables].filter(inScope).sort((a, b) => depth(a) - depth(b))) {
     const t = tTables.get(key(s));
     if (!t) {
       out.push({
         kind: s.parent ? 'partition-missing' : 'table-missing', object: display(s),
         message: s.parent ? `partition ${display(s)} of ${display(s.parent)} (${s.bound}) is missing on the target` : `table ${display(s)} is missing on the target`,
-        ddl: createTableDdl(s), breaksReplication: true,
+        ddl: [createTableDdl(s)], breaksReplication: true,
       });
-    } else diffTable(s, t, out);
+      if (!s.parent) diffTable(s, { ...s, columns: s.columns, constraints: [] }, out, later);
+    } else diffTable(s, t, out, later);
   }
+  const isFk = (i: DriftItem) => i.ddl.some((d) => / FOREIGN KEY /.test(d));
+  out.push(...later.filter((i) => !isFk(i)), ...later.filter(isFk));
   return out;
 }
 
