@@ -4,7 +4,8 @@
  * the table and its fix — never a success with rows missing. One 14 → 16 pair for the file.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,28 @@ import { defaultLogicalUpgradeParams, GateError } from '../../src/core/runbooks/
 import { checkReplicatedSet, inspectReplicatedSet, replicatedSetFix } from '../../src/core/runbooks/logical/replicated-set';
 import { startTestServers } from '../helpers/lab';
 import { adminClient, describeRun, runLogical, scalar, sleep, stepOf, type Pair } from './logical-kit';
+
+const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgpilot-repset-cli-'));
+  const pgpass = join(dir, 'pgpass');
+  writeFileSync(pgpass, pairForCli!.lab.servers.map((s) => `127.0.0.1:${s.port}:*:${s.user}:${s.password}\n`).join(''), { mode: 0o600 });
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+      env: { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '' }, stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..'),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+let pairForCli: Pair | undefined;
 
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 100;
 
@@ -56,6 +79,7 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
 
   before(async () => {
     pair = await startFastPair('14', '16');
+    pairForCli = pair;
     journalDir = mkdtempSync(join(tmpdir(), 'pgpilot-repset-'));
     await pair.src.query(`CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, note text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
       CREATE TABLE events_2026_01 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
@@ -133,9 +157,17 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
     });
     assert.match(drift, /column public\.accounts\."note" \(text\) is missing on the target/);
     assert.match(drift, /enum public\.mood lacks the label 'glad'/);
+    const before = await cli(['schema-drift', '--source', `host=127.0.0.1 port=${pair.source.port} user=postgres dbname=postgres`, '--target', `host=127.0.0.1 port=${pair.target.port} user=postgres dbname=postgres`]);
+    assert.equal(before.code, 1, before.stdout + before.stderr);
+    assert.match(before.stdout, /on the target: ALTER TABLE "public"\."accounts" ADD COLUMN "note" text DEFAULT 'x'::text;/);
     const stmts = [...drift.matchAll(/(ALTER (?:TABLE|TYPE) [^;]*;)/g)].map((m) => m[1]);
     assert.deepEqual(stmts, [`ALTER TYPE "public"."mood" ADD VALUE IF NOT EXISTS 'glad' AFTER 'ok';`, `ALTER TABLE "public"."accounts" ADD COLUMN "note" text DEFAULT 'x'::text;`]);
-    for (const st of stmts) await pair.tgt.query({ text: st, queryMode: 'extended' } as { text: string });
+    for (const st of stmts) await pair.tgt.query({ text: st, queryMode: 'extended' } as { text: string }); // one statement each
+    // the same through the CLI: nothing left to report (exit 0)
+    const conn = (x: typeof pair.source) => `host=127.0.0.1 port=${x.port} user=${x.user} dbname=postgres`;
+    const ran = await cli(['schema-drift', '--source', conn(pair.source), '--target', conn(pair.target)]);
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /Schema drift: none/);
     await until('the new rows on the target', 60_000, async () => Number(await scalar(pair.tgt, "SELECT count(*) FROM accounts WHERE note = 'new'")) === 1
       && Number(await scalar(pair.tgt, "SELECT count(*) FROM feelings WHERE m = 'glad'")) === 1);
     await checkReplicatedSet(pair.src, pair.tgt, p);
