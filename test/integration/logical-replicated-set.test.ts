@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultLogicalUpgradeParams, GateError } from '../../src/core/runbooks/logical';
-import { checkReplicatedSet, inspectReplicatedSet, replicatedSetFix } from '../../src/core/runbooks/logical/replicated-set';
+import { checkReplicatedSet, inspectReplicatedSet, replicatedSetFix, sourceReplicatedTables } from '../../src/core/runbooks/logical/replicated-set';
 import { startTestServers } from '../helpers/lab';
 import { adminClient, describeRun, runLogical, scalar, sleep, stepOf, type Pair } from './logical-kit';
 
@@ -93,6 +93,15 @@ describe('the replicated set, re-derived (14 → 16)', { concurrency: 1 }, () =>
   after(async () => {
     await pair?.stop();
     if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+  });
+
+  test('the set in scope, from the catalog: tables named (partitions through their parent), schemas, everything', async () => {
+    const names = async (o: Parameters<typeof defaultLogicalUpgradeParams>[0]) =>
+      (await sourceReplicatedTables(pair.src, defaultLogicalUpgradeParams(o))).map((x) => [x.name, x.publishedAs]);
+    assert.deepEqual(await names({ tables: [{ schema: 'public', name: 'events' }] }), [['events_2026_01', null]]);
+    assert.deepEqual(await names({ schemas: ['public'] }), [['accounts', null], ['events_2026_01', null], ['feelings', null]]);
+    assert.deepEqual(await names({ tables: [{ schema: 'public', name: 'accounts' }, { schema: 'public', name: 'events_2026_01' }] }), [['accounts', null], ['events_2026_01', null]]);
+    assert.equal((await names({})).length, 3);
   });
 
   test('replication up to verify-data publishes partitions via their root and verifies every leaf', { timeout: 180_000 }, async () => {
