@@ -4,36 +4,17 @@
  * the table and its fix — never a success with rows missing. One 14 → 16 pair for the file.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultLogicalUpgradeParams, GateError } from '../../src/core/runbooks/logical';
 import { checkReplicatedSet, inspectReplicatedSet, replicatedSetFix, sourceReplicatedTables } from '../../src/core/runbooks/logical/replicated-set';
 import { startTestServers } from '../helpers/lab';
+import { runCli } from './cli-kit';
 import { adminClient, describeRun, runLogical, scalar, sleep, stepOf, type Pair } from './logical-kit';
 
-const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pgpilot-repset-cli-'));
-  const pgpass = join(dir, 'pgpass');
-  writeFileSync(pgpass, pairForCli!.lab.servers.map((s) => `127.0.0.1:${s.port}:*:${s.user}:${s.password}\n`).join(''), { mode: 0o600 });
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '' }, stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..'),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runCli(args, pairForCli!.lab.servers);
 let pairForCli: Pair | undefined;
 
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 100;

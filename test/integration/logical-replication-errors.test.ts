@@ -1,7 +1,8 @@
 /**
  * Issue 9: replication errors surface within a minute with their cause, not after the 12 h sync timeout — rows on the
  * target colliding with the initial copy, and a replication role that lost SELECT — and the step says exactly what is
- * left and how to remove it (those statements are run and leave nothing behind). One 14 → 16 pair, two databases.
+ * left and how to remove it (those statements are run and leave nothing behind). A table added to a replicated schema (FOR TABLE list) is
+ * named and fixed by `schema-drift --apply`. One 14 → 16 pair, three databases.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from 'pg';
 import { clientFor, reloadServer } from '../helpers/lab';
-import { describeRun, runLogical, scalar, startPair, stepOf, type Pair } from './logical-kit';
+import { defaultLogicalUpgradeParams } from '../../src/core/runbooks/logical';
+import { checkReplicatedSet, inspectReplicatedSet } from '../../src/core/runbooks/logical/replicated-set';
+import { labConn, runCli } from './cli-kit';
+import { describeRun, runLogical, scalar, sleep, startPair, stepOf, type Pair } from './logical-kit';
 
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 180;
 
@@ -88,6 +92,39 @@ describe('replication errors within a minute (14 → 16)', { concurrency: 1 }, (
       }
     } finally {
       await srcB.end();
+    }
+  });
+
+  test('a table added to a replicated schema (FOR TABLE list on a 14 source) is named at the gate; schema-drift --apply creates, publishes and subscribes it', { timeout: 240_000 }, async () => {
+    await pair.reconnect();
+    await pair.src.query('CREATE DATABASE c');
+    await pair.tgt.query('CREATE DATABASE c');
+    const srcC = await clientFor(pair.source, 'c');
+    const tgtC = await clientFor(pair.target, 'c');
+    try {
+      await srcC.query("CREATE SCHEMA app; CREATE TABLE app.a1 (id int PRIMARY KEY); INSERT INTO app.a1 SELECT generate_series(1, 30); CREATE TABLE public.other (id int PRIMARY KEY)");
+      const inC = (s: typeof pair.source) => ({ ...s, connection: `${s.connection.replace(/dbname=\S+/, '')} dbname=c` });
+      const pairC: Pair = { ...pair, source: inC(pair.source), target: inC(pair.target) };
+      const params = { reverseReplication: false, schemas: ['app'], publication: 'pgpilot_c', subscription: 'pgpilot_c' };
+      const r = await runLogical(pairC, params, { until: 'wait-initial-sync' });
+      assert.equal(r.status, 'paused', describeRun(r));
+      assert.equal(await scalar(srcC, "SELECT puballtables::text FROM pg_publication WHERE pubname = 'pgpilot_c'"), 'false');
+      await srcC.query('CREATE TABLE app.a2 (id int PRIMARY KEY, v text); INSERT INTO app.a2 SELECT g, \'v\' FROM generate_series(1, 40) g');
+      const p = defaultLogicalUpgradeParams(params);
+      await assert.rejects(checkReplicatedSet(srcC, tgtC, p), /table app\.a2 is missing on the target/);
+      await tgtC.query('SET default_transaction_read_only = off');
+      const ran = await runCli(['schema-drift', '--source', labConn(pair.source, 'c'), '--target', labConn(pair.target, 'c'), '--schema', 'app', '--publication', 'pgpilot_c', '--subscription', 'pgpilot_c', '--apply', '--yes'], pair.lab.servers);
+      assert.match(ran.stderr, /ALTER PUBLICATION "pgpilot_c" ADD TABLE "app"\."a2";/, ran.stdout + ran.stderr);
+      assert.match(ran.stderr, /ALTER SUBSCRIPTION "pgpilot_c" REFRESH PUBLICATION;/);
+      assert.ok(ran.code === 0 || ran.code === 1, ran.stderr);
+      const deadline = Date.now() + 60_000;
+      while ((await inspectReplicatedSet(srcC, tgtC, p)).problems.length && Date.now() < deadline) await sleep(300);
+      await checkReplicatedSet(srcC, tgtC, p);
+      assert.equal(await scalar(tgtC, 'SELECT count(*)::int FROM app.a2'), 40);
+      assert.equal(await scalar(srcC, "SELECT count(*)::int FROM pg_publication_tables WHERE pubname = 'pgpilot_c' AND tablename = 'other'"), 0, 'a table outside the scope is not published');
+    } finally {
+      await srcC.end();
+      await tgtC.end();
     }
   });
 });

@@ -103,9 +103,10 @@ async function run(args: string[]): Promise<number> {
     let drift = await compareSchemas(src, tgt, set.tables);
     if (f.apply && (drift.ddl.length || set.problems.length)) {
       if (drift.ddl.length) {
+        // the target is frozen until the switchover: this session may write (set before BEGIN, or the transaction stays read-only)
+        await tgt.query(WRITABLE_SESSION_FIX);
         await tgt.query('BEGIN');
         try {
-          await tgt.query(WRITABLE_SESSION_FIX.replace('SET ', 'SET LOCAL '));
           for (const d of drift.ddl) {
             if (/^ALTER TYPE .* ADD VALUE/.test(d)) continue; // cannot be used in the same transaction: run below
             await tgt.query(d);
@@ -115,7 +116,6 @@ async function run(args: string[]): Promise<number> {
           await tgt.query('ROLLBACK').catch(() => undefined);
           throw err;
         }
-        await tgt.query(WRITABLE_SESSION_FIX);
         for (const d of drift.ddl.filter((x) => /^ALTER TYPE .* ADD VALUE/.test(x))) await tgt.query(d);
         process.stderr.write(`applied ${drift.ddl.length} DDL statement(s) on the target\n`);
       }
