@@ -51,7 +51,7 @@ describe('logical upgrade: before any change', { concurrency: 1 }, () => {
     assert.equal(byId('replica-identity')?.severity, 'error', JSON.stringify(findings, null, 1));
     assert.match(byId('replica-identity')!.message, /no_pk_updated/);
     assert.match(byId('replica-identity')!.fix ?? '', /ALTER TABLE "public"\."no_pk_updated" REPLICA IDENTITY FULL/);
-    assert.equal(byId('replica-identity-insert-only')?.severity, 'warning');
+    assert.equal(byId('replica-identity-insert-only')?.severity, 'error');
     assert.match(byId('replica-identity-insert-only')!.message, /no_pk_log/);
     assert.equal(byId('unlogged-tables')?.severity, 'warning');
     assert.match(byId('unlogged-tables')!.message, /scratch/);

@@ -58,7 +58,7 @@ test('versions, wal_level, privileges and capacity are errors with a fix', () =>
   assert.match(wal.fix ?? '', /ALTER SYSTEM SET wal_level = logical; then restart/);
 });
 
-test('replica identity: updated tables without one are errors, insert-only ones warnings, FULL is fine', () => {
+test('replica identity: tables without one are errors (updated or insert-only: the first UPDATE would break the application), FULL is fine', () => {
   const tables = [table('no_pk', { hasPrimaryKey: false }), table('log', { hasPrimaryKey: false }), table('full', { hasPrimaryKey: false, replicaIdentity: 'f' }), table('nothing', { replicaIdentity: 'n' })];
   const [s, t] = facts(tables, { updatesAndDeletes: new Map([[tableKey({ schema: 'public', name: 'no_pk' }), 3], [tableKey({ schema: 'public', name: 'nothing' }), 1]]) });
   const f = evaluatePreflight(s, t, defaultLogicalUpgradeParams(), rc);
@@ -68,6 +68,8 @@ test('replica identity: updated tables without one are errors, insert-only ones 
   assert.match(err.message, /nothing/);
   assert.doesNotMatch(err.message, /\blog\b/);
   assert.match(f.find((x) => x.id === 'replica-identity-insert-only')!.message, /public\.log/);
+  assert.equal(f.find((x) => x.id === 'replica-identity-insert-only')!.severity, 'error');
+  assert.match(f.find((x) => x.id === 'replica-identity-insert-only')!.fix ?? '', /ALTER TABLE "public"\."log" REPLICA IDENTITY FULL;/);
   assert.match(f.find((x) => x.id === 'replica-identity-full')!.message, /public\.full/);
 });
 

@@ -4,6 +4,7 @@ import { logicalUpgradeCommand } from './logical-upgrade';
 import { minorUpgradeCommand } from './minor-upgrade';
 import { probeCommand } from './probe';
 import { rollingSwitchoverCommand } from './rolling-switchover';
+import { schemaDriftCommand } from './schema-drift';
 
 /** Registry of CLI commands: one file per command, listed here. */
 export interface CliCommand {
@@ -13,4 +14,4 @@ export interface CliCommand {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: CliCommand[] = [labCommand, logicalUpgradeCommand, rollingSwitchoverCommand, minorUpgradeCommand, demoCommand, probeCommand];
+export const commands: CliCommand[] = [labCommand, logicalUpgradeCommand, rollingSwitchoverCommand, minorUpgradeCommand, demoCommand, probeCommand, schemaDriftCommand];

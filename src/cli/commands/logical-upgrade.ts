@@ -44,6 +44,8 @@ Runbook parameters:
   --switchover-timeout SECONDS
                               The drain after the freeze must finish within this, else the switchover is
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
+  --allow-target-rows         Go on when replicated tables already hold rows on the target (by default the
+                              preflight refuses: the initial copy would collide with them or double them).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
                               (by default it is set up: a way back).
   --freeze-method database|system
@@ -117,6 +119,7 @@ interface Flags {
   finish: boolean;
   freezeMethod?: 'database' | 'system';
   routing: RoutingOptions;
+  allowTargetRows?: boolean;
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
@@ -139,6 +142,7 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--subscription': f.subscription = value(); break;
       case '--lag-threshold': f.lagThreshold = number(0); break;
       case '--no-reverse': f.noReverse = true; break;
+      case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
       case '--finish': f.finish = true; break;
       case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
@@ -164,6 +168,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
     freezeMethod: f.freezeMethod,
     clientRouting: routingParamsFrom(f.routing),
+    allowTargetRows: f.allowTargetRows,
   };
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
 }

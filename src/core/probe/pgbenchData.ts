@@ -50,6 +50,9 @@ export function pgbenchInitPlan(scale: number): PgbenchInitStep[] {
         'ALTER TABLE pgbench_branches ADD PRIMARY KEY (bid)',
         'ALTER TABLE pgbench_tellers ADD PRIMARY KEY (tid)',
         'ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)',
+        // pgbench_history has no key: published as is, any UPDATE/DELETE on it would fail, so the logical upgrade's
+        // preflight refuses it; FULL makes it publishable (pgbench itself only inserts into it)
+        'ALTER TABLE pgbench_history REPLICA IDENTITY FULL',
       ],
     },
   ];

@@ -94,7 +94,8 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
           await conns.db(role);
           infos[role] = { ...infos[role]!, version: conns.version(role) };
         } catch (err) {
-          return fail(`cannot connect to the ${role} cluster "${infos[role]!.name}": ${messageOf(err)}`);
+          const hint = await runbook.explainConnectError?.(role, err, (r) => conns.db(r)).catch(() => undefined);
+          return fail(`cannot connect to the ${role} cluster "${infos[role]!.name}": ${messageOf(err)}${hint ? `. ${hint}` : ''}`);
         }
       }
       const lockRole = LOCK_ROLES.find((r) => opts.clusters[r]);

@@ -133,6 +133,11 @@ export interface RunbookDefinition<P = Record<string, unknown>> {
   title: string;
   roles: ClusterRole[];
   steps: StepDefinition<P>[];
+  /**
+   * Optional: what to do when a cluster cannot be reached at the start (e.g. its database does not exist), appended
+   * to the error. `db` reaches the roles already connected. Nothing has been changed or journaled at that point.
+   */
+  explainConnectError?(role: ClusterRole, err: unknown, db: (role: ClusterRole) => Promise<Queryable>): Promise<string | undefined>;
 }
 
 /** Journal: append-only JSON lines, one object per event. Never holds secrets. */

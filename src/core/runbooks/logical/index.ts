@@ -15,6 +15,7 @@ import { createSubscriptionStep } from './steps/subscription';
 import { switchoverStep } from './steps/switchover';
 import { verifyDataStep } from './steps/verify-data';
 import { waitSyncStep } from './steps/wait-sync';
+import { explainMissingTargetDatabase } from './missing-database';
 
 export { defaultLogicalUpgradeParams, validateLogicalUpgradeParams, LOGICAL_UPGRADE_DEFAULTS, slotNameOf } from './params';
 export type { LogicalUpgradeParams, TableName } from './params';
@@ -33,6 +34,7 @@ export const logicalUpgradeRunbook: RunbookDefinition<LogicalUpgradeParams> = {
   id: LOGICAL_UPGRADE_RUNBOOK_ID,
   title: 'Major upgrade by logical replication',
   roles: ['source', 'target'],
+  explainConnectError: explainMissingTargetDatabase,
   steps: [
     preflightStep,
     copyRolesStep,

@@ -67,6 +67,8 @@ export interface LogicalUpgradeParams {
   freezeMethod: FreezeMethod;
   /** How clients find the new primary (PgBouncer, hooks); none: libpq multi-host + target_session_attrs. */
   clientRouting?: ClientRoutingParams;
+  /** Let the preflight go on when replicated tables already hold rows on the target (they must not collide). */
+  allowTargetRows?: boolean;
 }
 
 export type FreezeMethod = 'database' | 'system';

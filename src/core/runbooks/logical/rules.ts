@@ -6,7 +6,8 @@ import type { SourceFacts, TargetFacts } from './facts';
 import { slotNameOf, type LogicalUpgradeParams } from './params';
 import type { PublicationState } from './queries';
 import { display, tableKey } from './queries';
-import { qualified } from './statements';
+import { dropPublicationFix, dropSlotFix, dropSubscriptionFix, grantReplicationFix, replicaIdentityFullFix } from './fixes';
+import { quoteIdent, quoteLiteral } from '../../sql';
 
 export interface RuleContext {
   runId: string;
@@ -32,14 +33,14 @@ function otherRun(comment: string | null | undefined): string | null {
 
 function existing(kind: string, name: string, where: string, comment: string | null, runId: string, drop: string): Finding | null {
   if (ownedByRun(comment, runId)) {
-    return { id: `${kind}-exists`, severity: 'info', cluster: where === 'source' ? 'source' : 'target', message: `${kind} "${name}" was created by this run; it is reused.` };
+    return { id: `${kind}-exists`, severity: 'info', cluster: where === 'source' ? 'source' : 'target', message: `${kind} ${quoteIdent(name)} was created by this run; it is reused.` };
   }
   const prior = otherRun(comment);
   return {
     id: `${kind}-exists`,
     severity: 'error',
     cluster: where === 'source' ? 'source' : 'target',
-    message: `A ${kind} named "${name}" already exists on the ${where}${prior ? ` (created by pg-upgrade-pilot run ${prior})` : ''}; nothing has been changed.`,
+    message: `A ${kind} named ${quoteIdent(name)} already exists on the ${where}${prior ? ` (created by pg-upgrade-pilot run ${prior})` : ''}; nothing has been changed.`,
     fix: prior
       ? `Resume run ${prior} instead of starting a new one, or remove it (${drop}), or choose another name in the parameters.`
       : `Choose another name in the parameters, or remove it if it is a leftover: ${drop}`,
@@ -66,7 +67,7 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
     if (!o.isSuperuser) {
       add({
         id: `${role}-privileges`, severity: 'error', cluster: role,
-        message: `The ${role} user "${o.currentUser}" is not a superuser; ${role === 'source' ? 'CREATE PUBLICATION … FOR ALL TABLES, ALTER SYSTEM and terminating sessions' : 'CREATE SUBSCRIPTION, ALTER SYSTEM and setval on every sequence'} need one.`,
+        message: `The ${role} user ${quoteIdent(o.currentUser)} is not a superuser; ${role === 'source' ? 'CREATE PUBLICATION … FOR ALL TABLES, ALTER SYSTEM and terminating sessions' : 'CREATE SUBSCRIPTION, ALTER SYSTEM and setval on every sequence'} need one.`,
         fix: `Connect to the ${role} as a superuser (e.g. postgres) for the upgrade.`,
       });
     }
@@ -132,7 +133,7 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
     if (scope.tables.length === 0) add({ id: 'no-tables', severity: 'warning', cluster: 'source', message: 'No table to replicate in the chosen scope.' });
     const noIdentity = scope.tables.filter((t) => t.replicaIdentity === 'n' || (t.replicaIdentity === 'd' && !t.hasPrimaryKey));
     const fixFor = (ts: typeof noIdentity) =>
-      `Add a primary key, or a unique index with ALTER TABLE … REPLICA IDENTITY USING INDEX …, or ${ts.slice(0, 3).map((t) => `ALTER TABLE ${qualified(t)} REPLICA IDENTITY FULL;`).join(' ')}${ts.length > 3 ? ' …' : ''} (FULL makes updates on the target slower).`;
+      `Add a primary key, or a unique index with ALTER TABLE … REPLICA IDENTITY USING INDEX …, or ${ts.slice(0, 3).map(replicaIdentityFullFix).join(' ')}${ts.length > 3 ? ' …' : ''} (FULL makes updates on the target slower).`;
     // Tables that were ever updated or deleted from would break the application at once; insert-only ones would not.
     const written = noIdentity.filter((t) => (src.updatesAndDeletes.get(tableKey(t)) ?? 0) > 0);
     const insertOnly = noIdentity.filter((t) => (src.updatesAndDeletes.get(tableKey(t)) ?? 0) === 0);
@@ -145,8 +146,8 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
     }
     if (insertOnly.length) {
       add({
-        id: 'replica-identity-insert-only', severity: 'warning', cluster: 'source',
-        message: `${insertOnly.length} table(s) have no primary key and no replica identity; they look insert-only (no UPDATE/DELETE in the statistics), which replicates fine, but any UPDATE or DELETE on them will fail on the source once published: ${list(insertOnly.map(display))}.`,
+        id: 'replica-identity-insert-only', severity: 'error', cluster: 'source',
+        message: `${insertOnly.length} table(s) have no primary key and no replica identity; they look insert-only (no UPDATE/DELETE in the statistics so far), but the first UPDATE or DELETE on them would fail on the source once published, breaking the application: ${list(insertOnly.map(display))}.`,
         fix: fixFor(insertOnly),
       });
     }
@@ -187,7 +188,7 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
   }
   add({ id: 'database-size', severity: 'info', cluster: 'source', message: `The database is ${formatBytes(src.databaseSizeBytes)} on the source (the initial copy moves all of it; the target needs at least as much space).` });
   if (src.encoding !== tgt.encoding) {
-    add({ id: 'encoding', severity: 'warning', message: `The databases' encodings differ (source ${src.encoding}, target ${tgt.encoding}); characters the target cannot represent stop the replication.`, fix: `Create the target database with ENCODING '${src.encoding}'.` });
+    add({ id: 'encoding', severity: 'warning', message: `The databases' encodings differ (source ${src.encoding}, target ${tgt.encoding}); characters the target cannot represent stop the replication.`, fix: `Create the target database with ENCODING ${quoteLiteral(src.encoding)} (TEMPLATE template0).` });
   }
   if (src.tablespaces.length) {
     add({ id: 'tablespaces', severity: 'warning', cluster: 'target', message: `The source uses tablespace(s) ${list(src.tablespaces)}; the schema copy creates objects in them, so they must exist on the target.`, fix: 'CREATE TABLESPACE … on the target first (or let the restore fail clearly; nothing is created half-way).' });
@@ -212,18 +213,18 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
   if (src.subscriberUser === null) {
     add({ id: 'subscriber-user', severity: 'error', cluster: 'source', message: `The subscriber connection's user "${subParams?.user}" does not exist on the source.`, fix: 'Create it with REPLICATION (and SELECT on the replicated tables), or correct subscriberConnection.' });
   } else if (src.subscriberUser && !src.subscriberUser.superuser && !src.subscriberUser.replication) {
-    add({ id: 'subscriber-user', severity: 'error', cluster: 'source', message: `The subscriber connection's user "${src.subscriberUser.name}" has neither SUPERUSER nor REPLICATION on the source.`, fix: `ALTER ROLE "${src.subscriberUser.name}" REPLICATION; and GRANT SELECT on the replicated tables to it.` });
+    add({ id: 'subscriber-user', severity: 'error', cluster: 'source', message: `The subscriber connection's user ${quoteIdent(src.subscriberUser.name)} has neither SUPERUSER nor REPLICATION on the source.`, fix: `${grantReplicationFix(src.subscriberUser.name)} and GRANT SELECT on the replicated tables to it.` });
   }
 
   // ---- names already taken ----
   const slot = slotNameOf(p);
-  if (src.publication) add(existing('publication', p.publication, 'source', src.publication.comment, rc.runId, `DROP PUBLICATION "${p.publication}";`));
-  if (tgt.subscription) add(existing('subscription', p.subscription, 'target', tgt.subscription.comment, rc.runId, `DROP SUBSCRIPTION "${p.subscription}";`));
+  if (src.publication) add(existing('publication', p.publication, 'source', src.publication.comment, rc.runId, dropPublicationFix(p.publication)));
+  if (tgt.subscription) add(existing('subscription', p.subscription, 'target', tgt.subscription.comment, rc.runId, dropSubscriptionFix(p.subscription)));
   if (src.slot && !(tgt.subscription && ownedByRun(tgt.subscription.comment, rc.runId) && tgt.subscription.slotName === slot)) {
-    add({ id: 'slot-exists', severity: 'error', cluster: 'source', message: `A replication slot named "${slot}" already exists on the source (${src.slot.type}${src.slot.active ? ', active' : ', inactive'}); nothing has been changed.`, fix: `Choose another slotName, or drop the leftover: SELECT pg_drop_replication_slot('${slot}');` });
+    add({ id: 'slot-exists', severity: 'error', cluster: 'source', message: `A replication slot named ${quoteIdent(slot)} already exists on the source (${src.slot.type}${src.slot.active ? ', active' : ', inactive'}); nothing has been changed.`, fix: `Choose another slotName, or drop the leftover: ${dropSlotFix(slot)}` });
   }
   if (p.reverseReplication && tgt.reversePublication) {
-    add(existing('publication', p.reversePublication, 'target', tgt.reversePublication.comment, rc.runId, `DROP PUBLICATION "${p.reversePublication}";`));
+    add(existing('publication', p.reversePublication, 'target', tgt.reversePublication.comment, rc.runId, dropPublicationFix(p.reversePublication)));
   }
   return f;
 }

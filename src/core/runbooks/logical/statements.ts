@@ -65,8 +65,13 @@ export function publicationTarget(scope: PublicationScope): string {
   }
 }
 
-export function createPublicationSql(name: string, scope: PublicationScope): string {
-  return `CREATE PUBLICATION ${quoteIdent(name)} ${publicationTarget(scope)}`;
+/** viaRoot: publish_via_partition_root = true (13+): partitions flow as their root, new ones need no new subscription entry. */
+export function createPublicationSql(name: string, scope: PublicationScope, opts: { viaRoot?: boolean } = {}): string {
+  return `CREATE PUBLICATION ${quoteIdent(name)} ${publicationTarget(scope)}${opts.viaRoot ? ' WITH (publish_via_partition_root = true)' : ''}`;
+}
+
+export function publicationViaRootSql(name: string, on: boolean): string {
+  return `ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = ${on})`;
 }
 
 /** Bring an existing publication of ours to the wanted table list (table / schema scopes only). */

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { checkClientRouting } from '../../../routing';
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { peerConninfo } from '../conninfo';
-import { gatherSourceFacts, gatherTargetFacts } from '../facts';
+import { gatherSourceFacts, gatherTargetFacts, type SourceFacts, type TargetFacts } from '../facts';
+import { evaluateSafety, replicationPrivileges, targetTablesWithRows } from '../preflight-safety';
 import type { LogicalUpgradeParams } from '../params';
 import { evaluatePreflight, hasErrors } from '../rules';
 import { messageOf, withSession } from '../session';
@@ -38,6 +39,16 @@ export async function probeSubscriberConnection(ctx: Ctx, conninfo: string, show
   });
 }
 
+/** Target rows, the replication role's privileges, unparsable names (issue 9): read-only, before anything is created. */
+async function safetyFindings(ctx: Ctx, src: SourceFacts, tgt: TargetFacts, replicationUser: string): Promise<Finding[]> {
+  const tables = src.scope?.tables ?? [];
+  const viaRoot = src.overview.version.major >= 13;
+  const privileges = src.subscriberUser === null
+    ? { replicationRole: null, noSelect: [], noUsage: [] } // no such role: the subscriber-user rule says so
+    : await replicationPrivileges(await ctx.db('source'), replicationUser, tables, viaRoot);
+  return evaluateSafety({ targetTablesWithRows: await targetTablesWithRows(await ctx.db('target'), tables, tgt.existingTables), ...privileges }, ctx.params);
+}
+
 export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
   id: 'preflight',
   title: 'Preflight checks on both servers',
@@ -65,6 +76,7 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     const src = await gatherSourceFacts(await ctx.db('source'), p, peer.conninfo);
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
     const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
+    findings.push(...(await safetyFindings(ctx, src, tgt, peer.user)));
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer.conninfo, peer.shown));
     findings.push(...(await checkClientRouting(ctx)));
     const errors = findings.filter((f) => f.severity === 'error');

@@ -1,10 +1,14 @@
+import { quoteIdent } from '../../../sql';
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
 import { findPublication } from '../queries';
-import { ownedByRun, publicationMatches } from '../rules';
+import { sourceReplicatedTables } from '../replicated-set';
+import { ownedByRun } from '../rules';
 import { loadScope, type ResolvedScope } from '../scope';
-import { versionOf, withSession } from '../session';
-import { alterPublicationSql, commentOnSql, createPublicationSql, dropPublicationSql, ownerComment, type PublicationScope } from '../statements';
+import { majorOf, versionOf, withSession } from '../session';
+import {
+  alterPublicationSql, commentOnSql, createPublicationSql, dropPublicationSql, ownerComment, publicationViaRootSql, type PublicationScope,
+} from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -12,8 +16,32 @@ async function scopeOf(ctx: Ctx): Promise<ResolvedScope> {
   return (await loadScope(await ctx.db('source'), await versionOf(ctx, 'source'), ctx.params)).scope;
 }
 
-function wantedTables(scope: ResolvedScope) {
-  return scope.tables.map((t) => ({ schema: t.schema, name: t.name }));
+/** Partitioned tables are published via their root where the publisher allows it (13+; every target is newer). */
+async function viaRoot(ctx: Ctx): Promise<boolean> {
+  return (await majorOf(ctx, 'source')) >= 13;
+}
+
+async function publishesViaRoot(ctx: Ctx): Promise<boolean> {
+  if (!(await viaRoot(ctx))) return false;
+  const r = await (await ctx.db('source')).query<{ v: boolean }>('SELECT pubviaroot AS v FROM pg_publication WHERE pubname = $1', [ctx.params.publication]);
+  return r.rows[0]?.v === true;
+}
+
+/** Leaf tables in scope that the publication does not send (directly or through a published ancestor). */
+async function unpublished(ctx: Ctx): Promise<string[]> {
+  const tables = await sourceReplicatedTables(await ctx.db('source'), ctx.params, false);
+  return tables.filter((t) => !t.publishedAs).map((t) => `${t.schema}.${t.name}`);
+}
+
+/** Ours, publishing every table in scope, in the wanted mode (FOR ALL TABLES or not, via the root where possible). */
+async function matches(ctx: Ctx): Promise<string | null> {
+  const pub = await findPublication(await ctx.db('source'), ctx.params.publication);
+  if (!pub) return 'the publication is not there';
+  const scope = await scopeOf(ctx);
+  if ((scope.publication.kind === 'all') !== pub.allTables) return 'the publication is not in the wanted FOR ALL TABLES mode';
+  if ((await viaRoot(ctx)) && !(await publishesViaRoot(ctx))) return 'the publication does not publish partitions via their root';
+  const missing = await unpublished(ctx);
+  return missing.length ? `the publication does not cover ${missing.length} table(s) in scope (${missing.slice(0, 5).join(', ')})` : null;
 }
 
 async function statements(ctx: Ctx): Promise<string[]> {
@@ -21,14 +49,15 @@ async function statements(ctx: Ctx): Promise<string[]> {
   const scope = await scopeOf(ctx);
   const existing = await findPublication(await ctx.db('source'), p.publication);
   const comment = commentOnSql('PUBLICATION', p.publication, ownerComment(ctx.runId));
-  if (!existing) return [createPublicationSql(p.publication, scope.publication), comment];
+  const opts = { viaRoot: await viaRoot(ctx) };
+  if (!existing) return [createPublicationSql(p.publication, scope.publication, opts), comment];
   if (!ownedByRun(existing.comment, ctx.runId)) {
-    throw new Error(`a publication named "${p.publication}" already exists on the source and was not created by this run; drop it or choose another name (nothing was changed)`);
+    throw new Error(`a publication named ${quoteIdent(p.publication)} already exists on the source and was not created by this run; drop it or choose another name (nothing was changed)`);
   }
   // ours, with another table list (parameters changed between attempts)
   const pubScope: PublicationScope = scope.publication;
-  if (pubScope.kind === 'all' || existing.allTables) return [dropPublicationSql(p.publication), createPublicationSql(p.publication, pubScope), comment];
-  return [alterPublicationSql(p.publication, pubScope)];
+  if (pubScope.kind === 'all' || existing.allTables) return [dropPublicationSql(p.publication), createPublicationSql(p.publication, pubScope, opts), comment];
+  return [alterPublicationSql(p.publication, pubScope), ...(opts.viaRoot ? [publicationViaRootSql(p.publication, true)] : [])];
 }
 
 export const createPublicationStep: StepDefinition<LogicalUpgradeParams> = {
@@ -46,8 +75,7 @@ export const createPublicationStep: StepDefinition<LogicalUpgradeParams> = {
   async isDone(ctx) {
     const pub = await findPublication(await ctx.db('source'), ctx.params.publication);
     if (!pub || !ownedByRun(pub.comment, ctx.runId)) return false;
-    const scope = await scopeOf(ctx);
-    return publicationMatches(pub, scope.publication.kind === 'all', wantedTables(scope));
+    return (await matches(ctx)) === null;
   },
   async execute(ctx): Promise<StepOutcome> {
     const stmts = await statements(ctx);
@@ -64,17 +92,13 @@ export const createPublicationStep: StepDefinition<LogicalUpgradeParams> = {
     const pub = await findPublication(await ctx.db('source'), ctx.params.publication);
     return {
       status: 'succeeded',
-      message: `publication "${ctx.params.publication}" publishes ${pub?.allTables ? 'all tables' : `${pub?.tables.length ?? 0} table(s)`}`,
-      outputs: { publication: ctx.params.publication, allTables: pub?.allTables ?? false, tables: pub?.tables.length ?? 0 },
+      message: `publication ${quoteIdent(ctx.params.publication)} publishes ${pub?.allTables ? 'all tables' : `${pub?.tables.length ?? 0} table(s)`}`,
+      outputs: { publication: ctx.params.publication, allTables: pub?.allTables ?? false, tables: pub?.tables.length ?? 0, viaPartitionRoot: await publishesViaRoot(ctx) },
     };
   },
   async verify(ctx) {
-    const pub = await findPublication(await ctx.db('source'), ctx.params.publication);
-    if (!pub) return { ok: false, message: 'the publication is not there' };
-    const scope = await scopeOf(ctx);
-    return publicationMatches(pub, scope.publication.kind === 'all', wantedTables(scope))
-      ? { ok: true }
-      : { ok: false, message: 'the publication does not cover every table in scope' };
+    const problem = await matches(ctx);
+    return problem ? { ok: false, message: problem } : { ok: true };
   },
   rollbackHint: 'DROP PUBLICATION on the source (the cleanup step does it).',
 };

@@ -1,9 +1,9 @@
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { listTablesForReplication } from '../../../catalog';
 import { COMPARE_SESSION_SETTINGS, compareTables, mismatchFinding, type TableComparison, type TableToCompare } from '../compare';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { findPublication, slotLag, tableKey } from '../queries';
-import { versionOf, sleep } from '../session';
+import { slotLag, tableKey } from '../queries';
+import { describeProblems, inspectReplicatedSet } from '../replicated-set';
+import { sleep } from '../session';
 import { compareLsn } from '../../../catalog';
 
 const VERIFY_TABLES_IN_JOURNAL = 500;
@@ -13,13 +13,18 @@ type Ctx = StepContext<LogicalUpgradeParams>;
 const RETRIES = 2;
 const CATCH_UP_MS = 30_000;
 
-/** The replicated tables (what the publication really publishes) with the checksum decision. */
-export async function tablesToCompare(ctx: Ctx): Promise<TableToCompare[]> {
-  const src = await ctx.db('source');
-  const pub = await findPublication(src, ctx.params.publication);
-  if (!pub) throw new Error(`the publication "${ctx.params.publication}" does not exist on the source`);
-  const sizes = new Map((await listTablesForReplication(src, await versionOf(ctx, 'source'))).map((t) => [tableKey(t), t.sizeBytes] as const));
-  return pub.tables.map((t) => ({ ...t, checksum: (sizes.get(tableKey(t)) ?? Infinity) <= ctx.params.checksumMaxBytes }));
+/**
+ * The replicated set re-derived now (leaf tables in scope on the source, partitions included even when they are
+ * published via their root), with the checksum decision; throws when a table is not replicated and ready (it could
+ * not be compared meaningfully).
+ */
+export async function tablesToCompare(ctx: Ctx): Promise<{ tables: TableToCompare[]; digest: string }> {
+  const state = await inspectReplicatedSet(await ctx.db('source'), await ctx.db('target'), ctx.params);
+  if (state.problems.length) throw new Error(describeProblems(state.problems, ctx.params));
+  return {
+    digest: state.digest,
+    tables: state.tables.map((t) => ({ schema: t.schema, name: t.name, checksum: (t.sizeBytes ?? Infinity) <= ctx.params.checksumMaxBytes })),
+  };
 }
 
 /** Wait until the subscriber has confirmed the source's current position (bounded); false if it did not. */
@@ -60,7 +65,7 @@ export const verifyDataStep: StepDefinition<LogicalUpgradeParams> = {
     ];
   },
   async execute(ctx): Promise<StepOutcome> {
-    const tables = await tablesToCompare(ctx);
+    const { tables, digest } = await tablesToCompare(ctx);
     const before = await modifications(ctx);
     const src = await ctx.connect('source');
     const tgt = await ctx.connect('target');
@@ -72,10 +77,15 @@ export const verifyDataStep: StepDefinition<LogicalUpgradeParams> = {
       let pending = tables;
       let results: TableComparison[] = [];
       const final = new Map<string, TableComparison>();
+      const comparedAt = new Map<string, string>();
       for (let attempt = 0; attempt <= RETRIES && pending.length; attempt++) {
         if (!(await catchUp(ctx))) ctx.ui.log('warn', 'the subscriber did not catch up within 30 s; comparing anyway');
         results = await compareTables(src, tgt, pending, (i) => ctx.ui.progress(`comparing ${i + 1}/${pending.length}`, (i + 1) / pending.length));
-        for (const r of results) final.set(tableKey(r), r);
+        const at = new Date().toISOString();
+        for (const r of results) {
+          final.set(tableKey(r), r);
+          comparedAt.set(tableKey(r), at);
+        }
         pending = pending.filter((t) => !final.get(tableKey(t))!.equal);
         if (pending.length && attempt < RETRIES) await sleep(1000, ctx.signal);
       }
@@ -89,8 +99,13 @@ export const verifyDataStep: StepDefinition<LogicalUpgradeParams> = {
           : mismatchFinding(c, 'error', ' (no writes to it were seen meanwhile: the copies really differ)'));
       }
       const all = [...final.values()];
+      const method = new Map(tables.map((t) => [tableKey(t), t.checksum ? 'count+checksum' : 'count'] as const));
       const outputs = {
+        /** The set compared (replicated-set digest): the switchover's gate refuses when the live set differs. */
+        setDigest: digest,
+        tablesInScope: tables.length,
         tablesCompared: all.length,
+        comparedAt: new Date().toISOString(),
         tablesChecksummed: tables.filter((t) => t.checksum).length,
         rowsSource: all.reduce((a, c) => a + Number(c.sourceRows), 0),
         rowsTarget: all.reduce((a, c) => a + Number(c.targetRows), 0),
@@ -99,6 +114,7 @@ export const verifyDataStep: StepDefinition<LogicalUpgradeParams> = {
         tables: [...all].sort((a, b) => Number(a.equal) - Number(b.equal)).slice(0, VERIFY_TABLES_IN_JOURNAL).map((c) => ({
           schema: c.schema, name: c.name, sourceRows: Number(c.sourceRows), targetRows: Number(c.targetRows),
           sourceHash: c.sourceHash ?? undefined, targetHash: c.targetHash ?? undefined, equal: c.equal,
+          method: method.get(tableKey(c)), comparedAt: comparedAt.get(tableKey(c)),
         })),
       };
       const errors = findings.filter((f) => f.severity === 'error');

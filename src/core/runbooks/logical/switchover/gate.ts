@@ -35,6 +35,9 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
   const sub = await findSubscription(tgt, p.subscription);
   if (!sub) throw new GateError(`the subscription "${p.subscription}" does not exist on the target`);
   if (!sub.enabled) throw new GateError(`the subscription "${p.subscription}" is disabled: the drain could never finish. ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} ENABLE on the target first`);
+  // issue 9: the set re-derived from the source's catalog (new tables/partitions) and verified as it is now; first, so that
+  // an apply stopped by DDL or by a table missing on the target is reported as exactly that
+  await checkReplicatedSet(src, tgt, p, { inWindow: false, verified: ctx.outputsOf('verify-data') });
   if (sub.workerPid === null) throw new GateError(`the apply worker of "${p.subscription}" is not running on the target (see its server log); the drain could not finish`);
   const states = await subscriptionRelStates(tgt, sub.oid);
   const notReady = states.filter((s) => s.state !== 'r');
@@ -42,7 +45,6 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
     throw new GateError(`the subscription lists no table yet although the publication has some; ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} REFRESH PUBLICATION on the target`);
   }
   if (notReady.length) throw new GateError(`${notReady.length} table(s) are not ready yet (e.g. ${notReady.slice(0, 5).map((s) => `${display(s)}: ${s.state}`).join(', ')}); wait for the initial sync`);
-  await checkReplicatedSet(src, tgt, p, { inWindow: false });
   const lag = await slotLag(src, slotNameOf(p));
   if (lag.lagBytes === null) throw new GateError(`the replication slot "${slotNameOf(p)}" is missing on the source or has not confirmed anything yet`);
   if (lag.lagBytes > p.lagThresholdBytes) throw new GateError(`the subscriber is ${lag.lagBytes} bytes behind (threshold ${p.lagThresholdBytes}); wait until it catches up`);

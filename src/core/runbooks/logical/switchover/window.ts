@@ -16,7 +16,7 @@ import { faultPoint } from '../fault-points';
 import { hardFence, type FenceState } from '../fence';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { checkReplicatedSet } from '../replicated-set';
+import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
 import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
@@ -73,7 +73,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     const absent = seqs.filter((x) => x.oid === undefined);
     if (absent.length) throw new GateError(`sequence(s) missing on the target: ${absent.slice(0, 5).map((x) => display(x.name)).join(', ')}`);
     const readSeqs = readSequencesSql(seqs.map((x) => x.name));
-    const toCompare: TableToCompare[] = compare ? ((await findPublication(s.srcCtl, p.publication))?.tables ?? []).map((x) => ({ ...x, checksum: false })) : [];
+    const toCompare: TableToCompare[] = compare ? (await sourceReplicatedTables(s.srcCtl, p, false)).map((x) => ({ schema: x.schema, name: x.name, checksum: false })) : [];
     for (const role of p.freezeRoles) {
       const r = await s.srcCtl.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role]);
       if (!r.rows[0]) throw new GateError(`freezeRoles: the role "${role}" does not exist on the source`);
