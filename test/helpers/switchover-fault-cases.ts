@@ -68,7 +68,8 @@ async function release(c: Client): Promise<void> {
 
 /** Resolves when the sampler sees the source frozen (the window opened), bounded. */
 async function windowOpened(watch: { sampler: { waitFor: (p: (l: Record<string, string | undefined>) => boolean, ms: number, what: string) => Promise<void> } }): Promise<number> {
-  await watch.sampler.waitFor((l) => l.source === 'read-only' && l.target === 'read-only', WINDOW_WAIT_MS, 'the switchover window (both servers read-only)');
+  // 'unreachable' counts: the freeze terminates every client session of the source, sampler sessions included
+  await watch.sampler.waitFor((l) => l.source !== undefined && l.source !== 'writable' && l.target === 'read-only', WINDOW_WAIT_MS, 'the switchover window (neither server writable)');
   return Date.now();
 }
 

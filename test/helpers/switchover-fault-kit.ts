@@ -150,7 +150,8 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
   const ports = [source.port, target.port, proxies.source.port, proxies.target.port];
   const passwordOf = (port: number) => (port === source.port || port === proxies.source.port ? source.password : target.password);
   writeFileSync(pgpass, ports.map((p) => `127.0.0.1:${p}:*:postgres:${passwordOf(p)}\n`).join(''), { mode: 0o600 });
-  const conn = (port: number) => `host=127.0.0.1 port=${port} user=postgres dbname=postgres connect_timeout=5`;
+  // generous connect timeouts: the suite runs on a loaded 2-core machine (the outcome is asserted, not the speed)
+  const conn = (port: number) => `host=127.0.0.1 port=${port} user=postgres dbname=postgres connect_timeout=10`;
   const timeoutS = o.switchoverTimeoutS ?? 3;
   const pairName = `${source.major}→${target.major}`;
 
@@ -253,10 +254,10 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
 
     async watch() {
       const app = (s: LabServer) => ({ host: s.host, port: s.port, user: APP_ROLE, password: APP_PASSWORD, database: 'postgres' });
-      const sampler = startWritableSampler({ servers: { source: app(source), target: app(target) }, intervalMs: 10, maxInFlight: 8 });
-      const probe = await startProbe({
-        connection: `host=127.0.0.1,127.0.0.1 port=${source.port},${target.port} user=${APP_ROLE} dbname=postgres target_session_attrs=read-write connect_timeout=2`,
-        password: APP_PASSWORD, intervalMs: 20, attemptTimeoutMs: 2000,
+      const sampler = startWritableSampler({ servers: { source: app(source), target: app(target) }, intervalMs: 10, maxInFlight: 6 });
+      const probe = await startWriter(source, target).catch(async (e) => {
+        await sampler.stop();
+        throw e;
       });
       return {
         sampler,
@@ -336,6 +337,22 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
     },
   };
   return bench;
+}
+
+/** The libpq multi-host writer (heartbeat every 20 ms); its first connect retried for a while on a loaded machine. */
+async function startWriter(source: LabServer, target: LabServer) {
+  const opts = {
+    connection: `host=127.0.0.1,127.0.0.1 port=${source.port},${target.port} user=${APP_ROLE} dbname=postgres target_session_attrs=read-write connect_timeout=5`,
+    password: APP_PASSWORD, intervalMs: 20, attemptTimeoutMs: 5000,
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startProbe(opts);
+    } catch (e) {
+      if (attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 }
 
 function quoteLiteralGid(gid: string): string {

@@ -13,7 +13,8 @@
  *   assertNeverTwoWritable(timeline);
  *
  * Samples of one server start every intervalMs whether or not the previous one has answered (each has its own
- * connection): the sampling rate does not drop when a server is slow. A sample's time is when the answer arrived.
+ * connection): the sampling rate does not drop when a server is slow. A sample's time is when the question was sent
+ * on the established session (its settings applied), so a slow answer does not shift it.
  */
 import { Client } from 'pg';
 import { quoteIdent } from '../../src/core/sql';
@@ -26,11 +27,12 @@ export interface SampledServer {
   database: string;
 }
 
-export type Writability = 'writable' | 'read-only' | 'unreachable';
+/** 'unknown': the sample timed out (a loaded machine): it proves nothing and does not change the server's state. */
+export type Writability = 'writable' | 'read-only' | 'unreachable' | 'unknown';
 
 export interface Sample {
   server: string; // the name given in `servers`
-  at: number; // epoch ms the answer arrived
+  at: number; // epoch ms the question was sent on the established session (settings applied), or the failure
   startedAt: number;
   state: Writability;
   detail?: string; // the error, for unreachable/read-only-by-error
@@ -39,7 +41,7 @@ export interface Sample {
 export interface SamplerOptions {
   servers: Record<string, SampledServer>;
   intervalMs?: number; // default 10
-  attemptTimeoutMs?: number; // default 1000
+  attemptTimeoutMs?: number; // default 2000
   mode?: 'show' | 'insert';
   /** mode 'insert': the table tried (rolled back); it must exist on every server. */
   table?: string;
@@ -67,7 +69,7 @@ export interface WritableSampler {
 export function startWritableSampler(opts: SamplerOptions): WritableSampler {
   const intervalMs = opts.intervalMs ?? 10;
   if (!(intervalMs > 0 && intervalMs <= 10)) throw new Error(`the sampler must sample at least every 10 ms, not every ${intervalMs} ms`);
-  const timeoutMs = opts.attemptTimeoutMs ?? 1000;
+  const timeoutMs = opts.attemptTimeoutMs ?? 2000;
   const maxInFlight = opts.maxInFlight ?? 20;
   const names = Object.keys(opts.servers);
   const samples: Sample[] = [];
@@ -81,6 +83,7 @@ export function startWritableSampler(opts: SamplerOptions): WritableSampler {
 
   const record = (s: Sample) => {
     samples.push(s);
+    if (s.state === 'unknown') return;
     const prev = latest.get(s.server);
     if (!prev || prev.at <= s.at) latest.set(s.server, s);
   };
@@ -88,27 +91,30 @@ export function startWritableSampler(opts: SamplerOptions): WritableSampler {
   const sampleOnce = async (name: string): Promise<void> => {
     const srv = opts.servers[name];
     const startedAt = Date.now();
+    let queryAt: number | undefined;
     const c = new Client({ host: srv.host, port: srv.port, user: srv.user, password: srv.password, database: srv.database, application_name: 'pgpilot-test-sampler', connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
     c.on('error', () => undefined);
     try {
       await c.connect();
+      queryAt = Date.now();
       if (opts.mode === 'insert') {
         await c.query('BEGIN');
         try {
           await c.query(probeSql);
-          record({ server: name, at: Date.now(), startedAt, state: 'writable' });
+          record({ server: name, at: queryAt, startedAt, state: 'writable' });
         } finally {
           await c.query('ROLLBACK').catch(() => undefined);
         }
       } else {
         const r = await c.query<{ transaction_read_only: string }>(probeSql);
-        record({ server: name, at: Date.now(), startedAt, state: r.rows[0]?.transaction_read_only === 'off' ? 'writable' : 'read-only' });
+        record({ server: name, at: queryAt, startedAt, state: r.rows[0]?.transaction_read_only === 'off' ? 'writable' : 'read-only' });
       }
     } catch (e) {
       const code = (e as { code?: string }).code;
       // 25006: read_only_sql_transaction — the write was refused: read-only, not unreachable
-      const state: Writability = code === '25006' ? 'read-only' : 'unreachable';
-      record({ server: name, at: Date.now(), startedAt, state, detail: (e as Error).message });
+      const message = (e as Error).message ?? '';
+      const state: Writability = code === '25006' ? 'read-only' : /timeout|timed out/i.test(message) ? 'unknown' : 'unreachable';
+      record({ server: name, at: queryAt ?? Date.now(), startedAt, state, detail: message });
     } finally {
       await c.end().catch(() => undefined);
     }
@@ -137,7 +143,10 @@ export function startWritableSampler(opts: SamplerOptions): WritableSampler {
     async waitFor(predicate, waitMs, what) {
       const deadline = Date.now() + waitMs;
       while (!predicate(latestStates())) {
-        if (Date.now() > deadline) throw new Error(`waited ${waitMs} ms for ${what}; latest samples: ${JSON.stringify(latestStates())}`);
+        if (Date.now() > deadline) {
+          const detail = names.map((n) => `${n}: ${latest.get(n)?.state ?? 'no sample'}${latest.get(n)?.detail ? ` (${latest.get(n)!.detail})` : ''}`).join('; ');
+          throw new Error(`waited ${waitMs} ms for ${what}; latest samples: ${detail}`);
+        }
         await new Promise((r) => setTimeout(r, intervalMs));
       }
     },
@@ -163,6 +172,7 @@ export function writableIntervals(t: Timeline): WritableInterval[] {
   const out: WritableInterval[] = [];
   const open = new Map<string, WritableInterval>();
   for (const s of t.samples) {
+    if (s.state === 'unknown') continue;
     const cur = open.get(s.server);
     if (s.state === 'writable') {
       if (cur) cur.to = s.at;
@@ -189,6 +199,7 @@ export function doubleWritableMoments(t: Timeline): DoubleWritable[] {
   const state = new Map<string, Writability>();
   const out: DoubleWritable[] = [];
   for (const s of t.samples) {
+    if (s.state === 'unknown') continue;
     state.set(s.server, s.state);
     const writable = [...state].filter(([, st]) => st === 'writable').map(([n]) => n);
     if (writable.length > 1) out.push({ at: s.at, servers: writable });
@@ -221,6 +232,7 @@ export function settledOneWritableAt(t: Timeline, from: number): { at: number; s
   const state = new Map<string, Writability>();
   let candidate: { at: number; server: string } | undefined;
   for (const s of t.samples) {
+    if (s.state === 'unknown') continue;
     state.set(s.server, s.state);
     if (s.at < from) continue;
     const writable = [...state].filter(([, st]) => st === 'writable').map(([n]) => n);
@@ -236,7 +248,7 @@ export function describeTimeline(t: Timeline): string {
   const last = new Map<string, Writability>();
   const lines: string[] = [];
   for (const s of t.samples) {
-    if (last.get(s.server) === s.state) continue;
+    if (s.state === 'unknown' || last.get(s.server) === s.state) continue;
     last.set(s.server, s.state);
     lines.push(`  +${s.at - t.startedAt} ms ${s.server}: ${s.state}${s.detail && s.state === 'unreachable' ? ` (${s.detail.slice(0, 80)})` : ''}`);
     if (lines.length > 60) { lines.push('  …'); break; }
