@@ -27,6 +27,7 @@ async function readOnlyForNewSessions(pair: Pair, role: 'source' | 'target'): Pr
 describe('switchover abort', { concurrency: 1 }, () => {
   let pair: Pair;
   let runId: string;
+  let stopProbe: (() => Promise<unknown>) | undefined;
   before(async () => {
     pair = await startPair('16', '17', 22160);
     await createAppRole(pair.src);
@@ -46,6 +47,7 @@ describe('switchover abort', { concurrency: 1 }, () => {
     runId = r.runId;
   });
   after(async () => {
+    await stopProbe?.().catch(() => undefined);
     await pair?.stop();
     rmSync(journalDir, { recursive: true, force: true });
   });
@@ -64,13 +66,16 @@ describe('switchover abort', { concurrency: 1 }, () => {
 
   test('a drain that cannot finish aborts: source writable within timeout + 1 s, target read-only, nothing lost; the retry succeeds', { timeout: 120_000 }, async () => {
     const probe = await startProbe({ connection: multiHost(pair), password: APP_PASSWORD, intervalMs: 20 });
+    stopProbe = () => probe.stop();
     // The apply worker blocks behind this lock: the subscriber cannot confirm the frozen position. The session is
     // named like ours, because the switchover terminates every other client session on the target (which would
     // release an ordinary lock and let the drain finish).
     const blocker = new Client({ host: pair.target.host, port: pair.target.port, user: pair.target.user, password: pair.target.password, database: 'postgres', application_name: 'pg-upgrade-pilot' });
     await blocker.connect();
     await blocker.query('BEGIN');
-    await blocker.query('LOCK TABLE pgpilot_probe IN ACCESS EXCLUSIVE MODE');
+    // SHARE blocks the apply's inserts without taking an xid (ACCESS EXCLUSIVE would: it is WAL-logged), so the
+    // reverse slot, prepared before the freeze, is not held up by it.
+    await blocker.query('LOCK TABLE pgpilot_probe IN SHARE MODE');
     const timeoutMs = 2000;
     let aborted;
     try {
@@ -85,6 +90,9 @@ describe('switchover abort', { concurrency: 1 }, () => {
       assert.ok(readOnlyMs <= timeoutMs + 1000, `source read-only for ${readOnlyMs} ms`);
       assert.equal(await readOnlyForNewSessions(pair, 'source'), 'off', 'the source takes writes again');
       assert.equal(await readOnlyForNewSessions(pair, 'target'), 'on', 'the target stays read-only');
+      assert.equal(out.targetReadOnly, true, 'the abort proved the target read-only with a fresh session');
+      await pair.reconnect(); // the switchover terminated every other session on the target
+      assert.equal(Number(await scalar(pair.tgt, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgpilot_reverse'")), 0, 'the abort dropped the reverse slot it created');
       await sleep(300);
       assert.ok(probe.snapshot().perHost[`127.0.0.1:${pair.target.port}`] === undefined, 'no write reached the target');
     } finally {
@@ -96,6 +104,10 @@ describe('switchover abort', { concurrency: 1 }, () => {
     const retry = await runLogical(pair, {}, { only: 'switchover', runId, journalDir });
     assert.equal(retry.status, 'paused', describeRun(retry));
     assert.equal(stepOf(retry, 'switchover').status, 'succeeded', describeRun(retry));
+    const phases = (stepOf(retry, 'switchover').outputs!.windowBreakdown as Array<{ phase: string; ms: number }>).map((x) => x.phase);
+    for (const ph of ['freeze', 'sessions terminated and gone', 'prepared check', 'marker', 'drain', 'sequences', 'reverse slot advanced', 'commit journaled', 'target opened']) {
+      assert.ok(phases.includes(ph), `window breakdown has "${ph}": ${phases.join(', ')}`);
+    }
     await sleep(500);
     const report = await probe.stop();
     await pair.reconnect();

@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { formatConnString, parseConnString, resolveConn, type HostEndpoint } from '../../core/conn';
 import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
-import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
+import { appendEvent, journalPath, readJournal, summarizeRun, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
 import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { writeRecord } from '../record';
-import { newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
+import { journalDirOf, newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot logical-upgrade --source CONN --target CONN [options]
@@ -43,10 +43,24 @@ Runbook parameters:
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
                               (by default it is set up: a way back).
+  --freeze-method database|system
+                              How a server is made read-only: database (default) = ALTER DATABASE <db> SET
+                              default_transaction_read_only = on for the upgraded database only (other
+                              databases keep taking writes; opened again by one atomic RESET); system = ALTER
+                              SYSTEM + pg_reload_conf(), the whole cluster.
   --probe                     Run a write probe (a heartbeat row every 50 ms through "host=source,target
                               target_session_attrs=read-write", table pgpilot_probe, created on the source on a
                               new run so it replicates) during the run; journal the write-unavailable window it
                               saw and whether every acknowledged commit reached the target.
+
+Finishing (the way back stays open until you decide):
+  A run ends after the switchover, reverse replication and ANALYZE with status succeeded (exit 0): the old server
+  keeps receiving every write made on the new one. The cleanup (dropping the subscriptions, slots and publications
+  of both directions, i.e. the way back) runs only with:
+  --finish                    With --resume RUNID: run the cleanup of a switched-over run. Shows how long the
+                              way back has been open (since the target opened) before asking.
+  An interrupted switchover needs no SQL by hand: --resume RUNID finishes it (docs/switchover.md): it hands the
+  source back if the target never opened, and goes forward if the commit point was passed.
 
 Run control:
   --dry-run                   Print every step's statements; execute nothing (read-only sessions at most).
@@ -70,6 +84,7 @@ Examples:
   PGPASSFILE=~/.pgpass pg-upgrade-pilot logical-upgrade --source postgresql://postgres@db14/app \\
       --target postgresql://postgres@db17/app --production source --switchover-timeout 15
   pg-upgrade-pilot logical-upgrade --source … --target … --resume 20261121-235901-3fa2c1
+  pg-upgrade-pilot logical-upgrade --source … --target … --resume 20261121-235901-3fa2c1 --finish
 `;
 
 function defaults(k: keyof LogicalUpgradeParams): string {
@@ -96,10 +111,12 @@ interface Flags {
   lagThreshold?: number;
   noReverse: boolean;
   probe: boolean;
+  finish: boolean;
+  freezeMethod?: 'database' | 'system';
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
-  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, recordLang: 'en' };
+  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en' };
   for (const { flag, value, number } of readArgs(args)) {
     if (flag !== '--until' && readRunFlag(flag, value, f.run)) continue;
     switch (flag) {
@@ -117,9 +134,12 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--lag-threshold': f.lagThreshold = number(0); break;
       case '--no-reverse': f.noReverse = true; break;
       case '--probe': f.probe = true; break;
+      case '--finish': f.finish = true; break;
+      case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
       default: unknown(flag);
     }
   }
+  if (f.finish && !f.run.resume) throw new UsageError('--finish needs --resume RUNID: it finishes a run that switched over (its cleanup drops the way back)');
   if (!f.source) throw new UsageError('--source is required');
   if (!f.target) throw new UsageError('--target is required');
   return f;
@@ -136,6 +156,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
+    freezeMethod: f.freezeMethod,
   };
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
 }
@@ -152,8 +173,9 @@ function run(args: string[]): Promise<number> {
     const params = await paramsFor(f);
     return {
       control: f.run,
-      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params },
+      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish },
       resumeHint: 'pg-upgrade-pilot logical-upgrade --source … --target …',
+      notes: (result) => finishNotes(result),
       extras: extrasFor(f, source, target),
     };
   });
@@ -164,6 +186,7 @@ function extrasFor(f: Flags, source: RunCluster, target: RunCluster): RunExtras 
   let probe: Probe | undefined;
   return {
     async start(ui) {
+      if (f.finish && f.run.resume) ui.log('info', await rollbackWindowAge(f.run));
       if (!f.probe || f.run.dryRun) return;
       try {
         probe = await startCliProbe(source, target, !f.run.resume);
@@ -178,6 +201,34 @@ function extrasFor(f: Flags, source: RunCluster, target: RunCluster): RunExtras 
       return probeRecord ? { json: { probe: probeRecord }, notes: [probeNote(probeRecord)] } : {};
     },
   };
+}
+
+/** "the way back has been open for 2 h 5 min (the target opened at …)", read from the run's journal. */
+async function rollbackWindowAge(c: RunControl): Promise<string> {
+  try {
+    const summary = summarizeRun(await readJournal(journalPath(journalDirOf(c), c.resume!)));
+    const opened = summary.steps.find((s) => s.id === 'switchover')?.outputs?.targetOpenedAt;
+    if (typeof opened !== 'string') return 'finish: this run has not switched over yet (no target opening in its journal)';
+    return `finish: the way back (reverse replication) has been open for ${formatAge(Date.now() - Date.parse(opened))} (the target opened at ${opened}); the cleanup drops it`;
+  } catch (err) {
+    return `finish: the rollback window's age is unknown (${messageOf(err)})`;
+  }
+}
+
+export function formatAge(ms: number): string {
+  const min = Math.max(0, Math.floor(ms / 60_000));
+  if (min < 1) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  if (min < 120) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days ${h % 24} h`;
+}
+
+/** After a run that switched over and kept the way back: how to finish it. */
+function finishNotes(result: RunResult): string[] {
+  if (result.dryRun || result.status !== 'succeeded') return [];
+  const cleanup = result.steps.find((s) => s.id === 'cleanup');
+  if (!cleanup || cleanup.status === 'succeeded' || cleanup.status === 'skipped') return [];
+  return [`The way back stays open (reverse replication). When the new server is trusted, drop it with: pg-upgrade-pilot logical-upgrade --source … --target … --resume ${result.runId} --finish`];
 }
 
 const endpointKey = (ep: HostEndpoint) => `${ep.host}:${ep.port}`;

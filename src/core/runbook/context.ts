@@ -3,7 +3,7 @@ import { redactConnString } from '../conn/format';
 import type { Queryable } from '../db';
 import type { RunConnections, Session } from './connections';
 import type { Redactor } from './redact';
-import type { ClusterInfo, ClusterRole, RunnerUi, StepContext } from './types';
+import type { ClusterInfo, ClusterRole, JournalEvent, RunnerUi, StepContext } from './types';
 
 export interface ContextDeps<P> {
   runId: string;
@@ -12,6 +12,10 @@ export interface ContextDeps<P> {
   infos: Partial<Record<ClusterRole, ClusterInfo>>;
   passwords: Partial<Record<ClusterRole, string | undefined>>;
   outputs: Map<string, Record<string, unknown>>;
+  /** Journals a checkpoint event durably (the engine's journal writer). */
+  checkpoint(name: string, data?: Record<string, unknown>): Promise<void>;
+  /** Checkpoints journaled so far in this run (prior processes included). */
+  checkpoints(): Array<Extract<JournalEvent, { type: 'checkpoint' }>>;
   redactor: Redactor;
   ui: RunnerUi;
   signal: AbortSignal;
@@ -58,6 +62,8 @@ export function makeStepContext<P>(d: ContextDeps<P>): StepContext<P> {
       return d.passwords[role];
     },
     outputsOf: (stepId) => d.outputs.get(stepId),
+    checkpoint: (name, data) => d.checkpoint(name, data),
+    checkpointsOf: (stepId) => d.checkpoints().filter((e) => e.stepId === stepId).map((e) => ({ ts: e.ts, name: e.name, data: e.data })),
     signal: d.signal,
     ui: scrubbedUi(d.ui, d.redactor),
     dryRun: d.dryRun,

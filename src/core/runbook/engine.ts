@@ -53,8 +53,9 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
 
   if (prior && !dryRun) {
     if (prior.summary.dryRun) return fail(`run ${runId} is a dry run; start a new run instead`);
-    if (prior.summary.status === 'succeeded') {
-      return { ...resultOf(runbook, prior.events, runId, journalFile, 'succeeded', `run ${runId} already succeeded`, false) };
+    const explicitLeft = runbook.steps.some((s) => s.explicit && !isSettled(prior!.summary.steps.find((x) => x.id === s.id), s.optional));
+    if (prior.summary.status === 'succeeded' && !(explicitLeft && (opts.finish || opts.only))) {
+      return { ...resultOf(runbook, prior.events, runId, journalFile, 'succeeded', `run ${runId} already succeeded${explicitLeft ? ` (its explicit step(s) run only when asked: finish)` : ''}`, false) };
     }
   }
 
@@ -124,13 +125,21 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
 
     const outputs = new Map<string, Record<string, unknown>>();
     for (const s of prior?.summary.steps ?? []) if (s.outputs && s.status === 'succeeded') outputs.set(s.id, s.outputs);
-    const ctx = makeStepContext<P>({ runId, params: opts.params, conns, infos, passwords, outputs, redactor, ui: opts.ui, signal, dryRun });
+    const running = { stepId: '' };
+    const ctx = makeStepContext<P>({
+      runId, params: opts.params, conns, infos, passwords, outputs, redactor, ui: opts.ui, signal, dryRun,
+      checkpoint: async (name, data) => {
+        if (dryRun) return;
+        await jw.append({ type: 'checkpoint', ts: nowIso(), stepId: running.stepId, name, data });
+      },
+      checkpoints: () => allEvents().filter((e): e is Extract<JournalEvent, { type: 'checkpoint' }> => e.type === 'checkpoint'),
+    });
     const done = (id: string): boolean => {
       const s = summarizeRun([...(prior?.events ?? []), ...jw.events], { runbook });
       return isSettled(s.steps.find((x) => x.id === id), runbook.steps.find((x) => x.id === id)?.optional);
     };
-    const selected = selectSteps(runbook, opts, done);
     const allEvents = (): JournalEvent[] => (resumed ? [...prior!.events, ...jw.events] : [...jw.events]);
+    const selected = selectSteps(runbook, opts, done);
     const finish = async (status: RunResult['status'], message: string, stepId?: string, reason?: 'declined' | 'until' | 'only'): Promise<RunResult> => {
       if (status === 'paused') await jw.append({ type: 'run-paused', ts: nowIso(), reason: reason ?? 'until', stepId, message });
       else await jw.append({ type: 'run-finished', ts: nowIso(), status, message });
@@ -158,6 +167,7 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
         }
       }
       ui.progress(`${step.title} (${i + 1}/${selected.length})`, i / selected.length);
+      running.stepId = step.id;
       const end = await runStep(step, ctx, { journal: jw, ui, operator, infos, outputs });
       if (end.kind === 'paused') {
         return await finish('paused', `"${step.title}" was declined; the run is paused (resume run ${runId} to continue)`, step.id, 'declined');
@@ -166,8 +176,13 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
       if (end.kind === 'aborted') return await finish('aborted', end.message);
     }
     ui.progress('done', 1);
-    const next = runbook.steps.find((s) => !done(s.id));
-    if (!next) return await finish('succeeded', `${runbook.title}: all ${runbook.steps.length} steps done`);
+    const next = runbook.steps.find((s) => !done(s.id) && (!s.explicit || opts.finish));
+    if (!next) {
+      const waiting = runbook.steps.filter((s) => s.explicit && !done(s.id));
+      return await finish('succeeded', waiting.length
+        ? `${runbook.title}: done; left until someone asks for it (finish): ${waiting.map((s) => `"${s.title}"`).join(', ')}`
+        : `${runbook.title}: all ${runbook.steps.length} steps done`);
+    }
     const last = selected[selected.length - 1];
     return await finish('paused', `paused${last ? ` after "${last.title}"` : ''}; next: "${next.title}"`, last?.id, opts.only ? 'only' : 'until');
   } catch (err) {
@@ -307,7 +322,7 @@ async function dryRunStep<P>(step: StepDefinition<P>, ctx: StepContext<P>, journ
 function selectSteps<P>(runbook: RunbookDefinition<P>, opts: RunOptions<P>, done: (id: string) => boolean): StepDefinition<P>[] {
   if (opts.only) return runbook.steps.filter((s) => s.id === opts.only);
   const untilIndex = opts.until ? runbook.steps.findIndex((s) => s.id === opts.until) : runbook.steps.length - 1;
-  return runbook.steps.filter((s, i) => i <= untilIndex && !done(s.id));
+  return runbook.steps.filter((s, i) => i <= untilIndex && !done(s.id) && (!s.explicit || opts.finish));
 }
 
 function checkOptions<P>(opts: RunOptions<P>): void {

@@ -90,6 +90,13 @@ export interface StepContext<P = Record<string, unknown>> {
   password(role: ClusterRole): Promise<string | undefined>;
   /** Outputs of earlier steps in this run (from the journal), by step id. */
   outputsOf(stepId: string): Record<string, unknown> | undefined;
+  /**
+   * Journals a named checkpoint of the running step durably (fsync'd) before returning: a protocol's commit point.
+   * `data` is small, JSON-safe, never a secret. A later attempt of the step (resume) reads it with checkpointsOf.
+   */
+  checkpoint(name: string, data?: Record<string, unknown>): Promise<void>;
+  /** Every checkpoint journaled by a step of this run (earlier processes included), oldest first. */
+  checkpointsOf(stepId: string): Array<{ ts: string; name: string; data?: Record<string, unknown> }>;
   signal: AbortSignal;
   ui: RunnerUi;
   dryRun: boolean;
@@ -114,6 +121,11 @@ export interface StepDefinition<P = Record<string, unknown>> {
   rollbackHint: string;
   /** An optional step that is declined is skipped (the run goes on); one that fails is journaled and the run goes on. */
   optional?: boolean;
+  /**
+   * Runs only when asked (RunOptions.finish, or `only` naming it): a run without it ends succeeded before it, and a
+   * later resume with `finish` runs it (e.g. the logical upgrade's cleanup, which removes the way back).
+   */
+  explicit?: boolean;
 }
 
 export interface RunbookDefinition<P = Record<string, unknown>> {
@@ -130,6 +142,8 @@ export type JournalEvent =
   | { type: 'decision'; ts: string; stepId: string; confirmed: boolean; by?: string; risk: Risk }
   | { type: 'step-finished'; ts: string; stepId: string; status: StepOutcome['status']; durationMs: number; message?: string; outputs?: Record<string, unknown>; findings?: Finding[]; rollbackHint?: string }
   | { type: 'note'; ts: string; text: string; stepId?: string; by?: string }
+  /** A step's protocol reached a named point (StepContext.checkpoint), journaled durably before the step went on. */
+  | { type: 'checkpoint'; ts: string; stepId: string; name: string; data?: Record<string, unknown> }
   | { type: 'snapshot'; ts: string; role: ClusterRole; version?: ServerVersion; data: Record<string, unknown> }
   /** abandoned: set by abortRun (the operator gave the run up; UIs stop offering it). A cancelled run can go on. */
   | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string; abandoned?: boolean }
@@ -164,6 +178,8 @@ export interface RunOptions<P = Record<string, unknown>> {
   /** Run only this step (VS Code "Run Step…"), or stop after this one ("Run Next Step" passes the next id). */
   only?: string;
   until?: string;
+  /** Also run the runbook's explicit steps (StepDefinition.explicit), e.g. the logical upgrade's cleanup. */
+  finish?: boolean;
   operator?: string;
   /** Called after each event is journaled (scrubbed), e.g. to refresh a view; the first one carries the run id. */
   onEvent?(event: JournalEvent): void;

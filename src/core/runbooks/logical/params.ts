@@ -1,3 +1,5 @@
+import type { ClientRoutingParams } from '../../routing/types';
+
 /** Parameters of the logical major-upgrade runbook; JSON-safe (they are journaled), never a password. */
 export interface TableName {
   schema: string;
@@ -57,7 +59,17 @@ export interface LogicalUpgradeParams {
   refreshMaterializedViews: boolean;
   /** At cleanup, make the old source writable again (default: it stays read-only). */
   reopenSourceAtCleanup: boolean;
+  /**
+   * How a server is made read-only (the target while it replicates, the source in the window): 'database' (default)
+   * ALTER DATABASE <db> SET default_transaction_read_only = on, only the upgraded database, opened again by one atomic
+   * RESET; 'system' ALTER SYSTEM + pg_reload_conf(), the whole cluster.
+   */
+  freezeMethod: FreezeMethod;
+  /** How clients find the new primary (PgBouncer, hooks); none: libpq multi-host + target_session_attrs. */
+  clientRouting?: ClientRoutingParams;
 }
+
+export type FreezeMethod = 'database' | 'system';
 
 export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.freeze({
   publication: 'pgpilot_upgrade',
@@ -74,12 +86,13 @@ export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.f
   freezeRoles: [],
   checksumMaxBytes: 64 * 1024 * 1024,
   verifyInWindow: false,
-  reverseReplication: false,
+  reverseReplication: true,
   reversePublication: 'pgpilot_reverse',
   reverseSubscription: 'pgpilot_reverse',
   analyzeTarget: true,
   refreshMaterializedViews: true,
   reopenSourceAtCleanup: false,
+  freezeMethod: 'database',
 });
 
 /** The defaults with `partial` on top; throws a clear error for values that cannot work. */
@@ -134,6 +147,7 @@ export function validateLogicalUpgradeParams(p: LogicalUpgradeParams): void {
   checkPositive('syncTimeoutMs', p.syncTimeoutMs);
   checkPositive('switchoverTimeoutMs', p.switchoverTimeoutMs);
   checkPositive('checksumMaxBytes', p.checksumMaxBytes);
+  if (p.freezeMethod !== 'database' && p.freezeMethod !== 'system') throw new Error(`freezeMethod must be 'database' or 'system', got ${JSON.stringify(p.freezeMethod)}`);
   if (typeof p.lagThresholdBytes !== 'number' || !(p.lagThresholdBytes >= 0)) throw new Error('lagThresholdBytes must be ≥ 0');
 }
 

@@ -5,7 +5,7 @@
  */
 import { formatConnString, parseConnString } from '../../conn';
 import { quoteIdent, quoteLiteral, quoteQualified } from '../../sql';
-import type { TableName } from './params';
+import type { FreezeMethod, TableName } from './params';
 
 export const MASK = '********';
 
@@ -14,6 +14,31 @@ export const qualified = (t: TableName): string => quoteQualified(t.schema, t.na
 /** ALTER SYSTEM cannot run in a transaction block: one statement per query, reload separately. */
 export const FREEZE = ['ALTER SYSTEM SET default_transaction_read_only = on', 'SELECT pg_reload_conf()'];
 export const UNFREEZE = ['ALTER SYSTEM RESET default_transaction_read_only', 'SELECT pg_reload_conf()'];
+
+/**
+ * Read-only for every NEW session of one database (the default freeze): other databases of the cluster keep taking
+ * writes, and it is undone by ONE atomic statement (openDatabaseSql), so a fresh session after a lost reply proves
+ * which side of the commit point we are on. Existing sessions keep their setting: they are terminated separately.
+ */
+export function freezeDatabaseSql(database: string): string {
+  return `ALTER DATABASE ${quoteIdent(database)} SET default_transaction_read_only = on`;
+}
+
+export function openDatabaseSql(database: string): string {
+  return `ALTER DATABASE ${quoteIdent(database)} RESET default_transaction_read_only`;
+}
+
+/** The statements that freeze one database by the given method (see LogicalUpgradeParams.freezeMethod). */
+export function freezeSql(method: FreezeMethod, database: string): string[] {
+  return method === 'database' ? [freezeDatabaseSql(database)] : [...FREEZE];
+}
+
+/** A fresh session's view: what every new client session of this database gets. */
+export const LIVE_READ_ONLY_SQL = `SELECT current_setting('default_transaction_read_only') AS ro,
+  current_database() AS db,
+  EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase, unnest(s.setconfig) c
+          WHERE d.datname = current_database() AND s.setrole = 0
+            AND lower(c) ~ '^default_transaction_read_only=(on|true|yes|1)$') AS by_database`;
 
 /** Our own control sessions must be able to write on a frozen server (setval, DDL, the drain marker). */
 export const WRITABLE_SESSION = 'SET default_transaction_read_only = off';

@@ -3,7 +3,8 @@ import type { PlannedAction, StepContext, StepDefinition, StepOutcome } from '..
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { findPublication, findSlot, findSubscription } from '../queries';
 import { messageOf, withSession } from '../session';
-import { alterSubscriptionSql, dropPublicationSql, dropSubscriptionSql, roleLoginSql, UNFREEZE } from '../statements';
+import { alterSubscriptionSql, dropPublicationSql, dropSubscriptionSql, roleLoginSql } from '../statements';
+import { openServer, openStatements, readLive } from '../switchover/live';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -58,11 +59,13 @@ export const cleanupStep: StepDefinition<LogicalUpgradeParams> = {
   title: 'Remove the replication set-up (subscriptions, slots, publications)',
   why:
     'After the switchover the replication objects only cost: the slot on the old server keeps WAL, the publications keep ' +
-    'decoding. Dropping them ends the upgrade; it also removes the way back (reverse replication), so run it once the new ' +
-    'server is trusted.',
+    'decoding. Dropping them ends the upgrade; it also removes the way back (reverse replication), so it runs only when ' +
+    'asked (finish), once the new server is trusted.',
   kind: 'sql',
   clusters: ['target', 'source'],
   risk: 'destructive',
+  // Never part of a default run: it removes the way back. `logical-upgrade --resume RUNID --finish` / "Finish Upgrade".
+  explicit: true,
   async plan(ctx) {
     const p = ctx.params;
     const l = await leftovers(ctx);
@@ -74,7 +77,7 @@ export const cleanupStep: StepDefinition<LogicalUpgradeParams> = {
     if (l.forwardSubscription) tgt.unshift(dropSubscriptionSql(p.subscription));
     else if (l.forwardSlot) src.push(`SELECT pg_drop_replication_slot(${quoteLiteral(slotNameOf(p))})`);
     if (l.forwardPublication) src.push(dropPublicationSql(p.publication));
-    if (p.reopenSourceAtCleanup) src.push(...UNFREEZE, ...p.freezeRoles.map((r) => roleLoginSql(r, true)));
+    if (p.reopenSourceAtCleanup) src.push(...openStatements(await readLive(ctx, 'source')), ...p.freezeRoles.map((r) => roleLoginSql(r, true)));
     const actions: PlannedAction[] = [];
     if (tgt.length) actions.push({ kind: 'sql', cluster: 'target', statements: tgt });
     if (src.length) actions.push({ kind: 'sql', cluster: 'source', statements: src });
@@ -103,11 +106,9 @@ export const cleanupStep: StepDefinition<LogicalUpgradeParams> = {
     }
     await withSession(ctx, 'source', async (s) => {
       if (l.forwardPublication) await s.query(dropPublicationSql(p.publication));
-      if (p.reopenSourceAtCleanup) {
-        for (const st of UNFREEZE) await s.query(st);
-        for (const r of p.freezeRoles) await s.query(roleLoginSql(r, true));
-      }
+      if (p.reopenSourceAtCleanup) for (const r of p.freezeRoles) await s.query(roleLoginSql(r, true));
     });
+    if (p.reopenSourceAtCleanup) await openServer(ctx, 'source');
     const after = await leftovers(ctx);
     const remaining = Object.entries(after).filter(([, v]) => v).map(([k]) => k);
     if (remaining.length) return { status: 'failed', message: `still there: ${remaining.join(', ')}`, outputs: { remaining } };

@@ -19,8 +19,9 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
   id: 'reverse-replication',
   title: 'Replicate back from the new server to the old one',
   why:
-    'A way back: the old server subscribes to the new one (copy_data = false) from the slot created while both were frozen ' +
-    'and drained, so it receives exactly the writes made on the new server after the switchover, and no others. The old ' +
+    'A way back: the old server subscribes to the new one (copy_data = false) from the slot created before the freeze and ' +
+    'advanced, while both were frozen and drained, to the new server\'s WAL position: it receives exactly the writes made on ' +
+    'the new server after the switchover, and none of the changes the forward replication had applied there. The old ' +
     'server stays read-only for clients; its apply worker still writes. Sequences are not carried: going back needs setval again.',
   kind: 'sql',
   clusters: ['source', 'target'],
@@ -45,7 +46,7 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
     const slot = await findSlot(await ctx.db('target'), ctx.params.reverseSubscription);
     return slot
       ? { ok: true }
-      : { ok: false, message: `the slot "${ctx.params.reverseSubscription}" is not on the new server: it is created inside the switchover window, so reverseReplication must be on when the switchover runs` };
+      : { ok: false, message: `the slot "${ctx.params.reverseSubscription}" is not on the new server: it is prepared by the switchover (created before its freeze, advanced inside its window), so reverseReplication must be on when the switchover runs` };
   },
   async execute(ctx): Promise<StepOutcome> {
     const p = ctx.params;
@@ -65,5 +66,5 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
       outputs: { reverseSubscription: p.reverseSubscription, reversePublication: p.reversePublication },
     };
   },
-  rollbackHint: 'On the old server: DROP SUBSCRIPTION for the reverse subscription (this also drops its slot on the new server); the cleanup step does it.',
+  rollbackHint: 'On the old server: DROP SUBSCRIPTION for the reverse subscription (this also drops its slot on the new server); the cleanup step (logical-upgrade --finish) does it.',
 };

@@ -1,10 +1,11 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { peerConninfo } from '../conninfo';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { findPublication, findSlot, findSubscription, frozenBySystem } from '../queries';
+import { currentDatabase, findPublication, findSlot, findSubscription } from '../queries';
+import { readLive } from '../switchover/live';
 import { ownedByRun } from '../rules';
 import { majorOf, withSession } from '../session';
-import { commentOnSql, createSubscriptionSql, FREEZE, ownerComment } from '../statements';
+import { commentOnSql, createSubscriptionSql, freezeSql, ownerComment } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -32,13 +33,13 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const peer = await peerConninfo(ctx, 'source', ctx.params.subscriberConnection);
     return [{
       kind: 'sql', cluster: 'target',
-      statements: [...FREEZE, await subscriptionSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.subscription, ownerComment(ctx.runId))],
+      statements: [...freezeSql(ctx.params.freezeMethod, await currentDatabase(await ctx.db('target'))), await subscriptionSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.subscription, ownerComment(ctx.runId))],
     }];
   },
   async isDone(ctx) {
     const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
     if (!sub || !ownedByRun(sub.comment, ctx.runId)) return false;
-    return (await findSlot(await ctx.db('source'), slotNameOf(ctx.params))) !== null && (await frozenBySystem(await ctx.db('target')));
+    return (await findSlot(await ctx.db('source'), slotNameOf(ctx.params))) !== null && (await readLive(ctx, 'target')).readOnly;
   },
   async precondition(ctx) {
     const p = ctx.params;
@@ -54,7 +55,7 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
     const t0 = Date.now();
     await withSession(ctx, 'target', async (s) => {
-      for (const st of FREEZE) await s.query(st);
+      for (const st of freezeSql(p.freezeMethod, await currentDatabase(s))) await s.query(st);
       const existing = await findSubscription(s, p.subscription);
       if (!existing) {
         try {
@@ -79,5 +80,5 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     return { ok: true };
   },
   rollbackHint:
-    'On the target: DROP SUBSCRIPTION (it also drops the slot on the source); then ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf(); to make the target writable again.',
+    'On the target: DROP SUBSCRIPTION (it also drops the slot on the source); then ALTER DATABASE <db> RESET default_transaction_read_only (or, with freezeMethod system, ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()) to make the target writable again.',
 };

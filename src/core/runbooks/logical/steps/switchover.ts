@@ -1,12 +1,16 @@
 import { quoteLiteral } from '../../../sql';
+import { clientRoutingFor } from '../../../routing';
 import type { PlannedAction, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
+import { faultPoint } from '../fault-points';
+import { planFence } from '../fence';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { findSubscription, frozenBySystem, sequenceOids, fromKey } from '../queries';
+import { currentDatabase, findSubscription, sequenceOids, fromKey } from '../queries';
 import { messageOf } from '../session';
-import { checkGate, DRAIN_POLL_MS, GateError, guardedSwitchover } from '../switchover';
+import { checkGate, DRAIN_POLL_MS, GateError, guardedSwitchover, openStatements } from '../switchover';
+import { decideResume, describeDecision, resumeSwitchover } from '../switchover/resume';
 import {
-  alterSubscriptionSql, DRAIN_MARKER_SQL, FREEZE, readSequencesSql, roleLoginSql, setSubscriptionOptionSql, setvalSql,
-  TERMINATE_CLIENTS_SQL, UNFREEZE,
+  alterSubscriptionSql, DRAIN_MARKER_SQL, freezeSql, openDatabaseSql, readSequencesSql, roleLoginSql, setSubscriptionOptionSql, setvalSql,
+  TERMINATE_CLIENTS_SQL,
 } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
@@ -16,23 +20,56 @@ const PLAN_SEQUENCES_SHOWN = 50;
 async function planActions(ctx: Ctx): Promise<PlannedAction[]> {
   const p = ctx.params;
   const src = await ctx.db('source');
+  const tgt = await ctx.db('target');
+  const [srcDb, tgtDb] = [await currentDatabase(src), await currentDatabase(tgt)];
+  // On a real run (not a dry run) an earlier attempt may have stopped: say what resume will do.
+  if (!ctx.dryRun) {
+    const d = await decideResume(ctx).catch(() => undefined);
+    if (d && d.state !== 'replicating') {
+      const forward = [`-- ${describeDecision(d)}`];
+      if (d.state === 'frozen') return [{ kind: 'sql', cluster: 'source', statements: [...forward, ...openStatements(d.source), ...p.freezeRoles.map((r) => roleLoginSql(r, true))] }];
+      if (d.state === 'committed' || d.state === 'open') {
+        return [
+          { kind: 'sql', cluster: 'target', statements: [...forward, ...openStatements(d.target), alterSubscriptionSql(p.subscription, 'DISABLE')] },
+          { kind: 'sql', cluster: 'source', statements: ['-- the old source stays read-only', ...planFence(srcDb)] },
+        ];
+      }
+      return [{ kind: 'manual', cluster: 'source', instructions: describeDecision(d) }];
+    }
+  }
   const seqKeys = [...(await sequenceOids(src)).keys()];
   const seqs = seqKeys.map(fromKey);
   const current = seqs.length ? (await src.query<{ i: number; v: string; c: boolean }>(readSequencesSql(seqs.slice(0, PLAN_SEQUENCES_SHOWN)))).rows : [];
   const setvals = current.map((r) => setvalSql(seqs[Number(r.i)], String(r.v), r.c === true));
   if (seqs.length > PLAN_SEQUENCES_SHOWN) setvals.push(`-- … and ${seqs.length - PLAN_SEQUENCES_SHOWN} more sequence(s)`);
   const terminate = `${TERMINATE_CLIENTS_SQL.replace('$1::int[]', "'{<our control sessions>}'::int[]")}`;
+  const openTarget = p.freezeMethod === 'database' ? [openDatabaseSql(tgtDb)] : openStatements({ database: tgtDb, byDatabase: false, bySystemFile: true, readOnly: true });
   return [
-    { kind: 'sql', cluster: 'target', statements: ['-- preparation, the source still takes writes', ...FREEZE, setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'), terminate] },
-    { kind: 'sql', cluster: 'source', statements: ['-- the write-unavailable window starts', ...FREEZE, ...p.freezeRoles.map((r) => roleLoginSql(r, false)), terminate, 'SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()  -- must be 0', DRAIN_MARKER_SQL, 'SELECT pg_current_wal_lsn()  -- the frozen position', '-- read every sequence: SELECT last_value, is_called FROM <sequence> …'] },
-    { kind: 'wait', cluster: 'source', description: `every ${DRAIN_POLL_MS} ms until pg_replication_slots.confirmed_flush_lsn of "${slotNameOf(p)}" ≥ the frozen position; if not within ${p.switchoverTimeoutMs} ms of the freeze: ABORT (${UNFREEZE.join('; ')} on the source${p.freezeRoles.length ? ', LOGIN back' : ''}; the target stays read-only)` },
+    ...clientRoutingFor(ctx).plan(),
+    {
+      kind: 'sql', cluster: 'target',
+      statements: [
+        '-- preparation, the source still takes writes', ...freezeSql(p.freezeMethod, tgtDb), setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'), terminate,
+        ...(p.reverseReplication ? [`SELECT pg_create_logical_replication_slot(${quoteLiteral(p.reverseSubscription)}, 'pgoutput')  -- the way back, before the freeze`] : []),
+      ],
+    },
+    {
+      kind: 'sql', cluster: 'source',
+      statements: [
+        '-- the write-unavailable window starts', ...freezeSql(p.freezeMethod, srcDb), ...planFence(srcDb), ...p.freezeRoles.map((r) => roleLoginSql(r, false)), terminate,
+        'SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()  -- must be 0', DRAIN_MARKER_SQL,
+        'SELECT pg_current_wal_lsn()  -- the frozen position', '-- read every sequence: SELECT last_value, is_called FROM <sequence> …',
+      ],
+    },
+    { kind: 'wait', cluster: 'source', description: `every ${DRAIN_POLL_MS} ms until pg_replication_slots.confirmed_flush_lsn of "${slotNameOf(p)}" ≥ the frozen position; if not within ${p.switchoverTimeoutMs} ms of the freeze: ABORT (the target proved read-only by a new session, then the source reopened${p.freezeRoles.length ? ', LOGIN back' : ''})` },
     {
       kind: 'sql', cluster: 'target',
       statements: [
         '-- with the values read after the freeze (current values shown):', ...setvals,
         ...(p.verifyInWindow ? ['-- compare row counts of every replicated table on both frozen servers; abort on any difference'] : []),
-        ...(p.reverseReplication ? [`SELECT pg_create_logical_replication_slot(${quoteLiteral(p.reverseSubscription)}, 'pgoutput')`] : []),
-        ...UNFREEZE, '-- the window ends', alterSubscriptionSql(p.subscription, 'DISABLE'),
+        ...(p.reverseReplication ? [`SELECT pg_replication_slot_advance(${quoteLiteral(p.reverseSubscription)}, pg_current_wal_lsn())`] : []),
+        '-- THE COMMIT POINT: journaled (fsync) before the next statement is sent; from here only forward',
+        ...openTarget, '-- the window ends', alterSubscriptionSql(p.subscription, 'DISABLE'),
       ],
     },
   ];
@@ -43,24 +80,27 @@ export const switchoverStep: StepDefinition<LogicalUpgradeParams> = {
   title: 'Guarded switchover: freeze, drain, copy sequences, open the target',
   why:
     'Nothing may write to the target before it has caught up, and no write acknowledged by the source may be lost. So: ' +
-    'the target is read-only; every writer of the source is frozen (read-only by default for every role, client sessions ' +
+    'the target is read-only; the source database is frozen (read-only for new sessions, fenced, client sessions ' +
     'terminated, prepared transactions checked); the frozen WAL position is taken after that and the subscription\'s slot ' +
-    'must confirm it (not "small lag"); sequences, which logical replication does not carry, are copied with setval; only then ' +
-    'the target opens. Clients using host=old,new target_session_attrs=read-write move by themselves. If the drain does not ' +
-    'finish in time the source is handed back and the target stays read-only.',
+    'must confirm it (not "small lag"); sequences, which logical replication does not carry, are copied with setval; the ' +
+    'commit point is journaled durably; only then the target opens (one statement). Clients using host=old,new ' +
+    'target_session_attrs=read-write move by themselves. Before the commit point any failure hands the source back; after ' +
+    'it the run only goes forward, and a resumed run finishes either way by itself.',
   kind: 'sql',
   clusters: ['source', 'target'],
   risk: 'disruptive',
   plan: planActions,
   async isDone(ctx) {
-    const src = await ctx.db('source');
-    const tgt = await ctx.db('target');
-    if (!(await frozenBySystem(src)) || (await frozenBySystem(tgt))) return false;
-    const sub = await findSubscription(tgt, ctx.params.subscription);
+    const d = await decideResume(ctx);
+    if (d.state !== 'open') return false;
+    const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
     return !sub || !sub.enabled;
   },
   async precondition(ctx) {
     try {
+      const d = await decideResume(ctx);
+      if (d.state === 'both-writable') return { ok: false, message: describeDecision(d) };
+      if (d.state !== 'replicating') return { ok: true, message: describeDecision(d) };
       const g = await checkGate(ctx);
       return { ok: true, message: `${g.tables} table(s) ready, ${g.lagBytes} bytes behind, ${g.sequences.length} sequence(s) to copy` };
     } catch (err) {
@@ -69,16 +109,20 @@ export const switchoverStep: StepDefinition<LogicalUpgradeParams> = {
     }
   },
   async execute(ctx): Promise<StepOutcome> {
+    let r;
     try {
-      const r = await guardedSwitchover(ctx);
-      return { status: r.status, message: r.message, outputs: r.outputs, findings: r.findings };
+      const d = await decideResume(ctx);
+      r = d.state === 'replicating' ? await guardedSwitchover(ctx) : await resumeSwitchover(ctx, d);
     } catch (err) {
-      // only the gate or opening sessions can throw here: nothing was frozen on the source
+      // only the gate, the live reads or opening sessions can throw here: nothing was frozen on the source
       return { status: 'failed', message: `the switchover did not start (nothing was frozen on the source): ${messageOf(err)}` };
     }
+    if (r.status === 'succeeded') faultPoint('after-switchover');
+    return { status: r.status, message: r.message, outputs: r.outputs, findings: r.findings };
   },
   rollbackHint:
-    'An aborted switchover has already handed the source back. After a completed one, going back means: make the old server ' +
-    'writable (ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf()), copy the sequences back, and point ' +
-    'clients at it — with reverse replication on, it has received every write made on the new server.',
+    'Before its commit point an aborted switchover has already handed the source back; a resumed run finishes an ' +
+    'interrupted one by itself (docs/switchover.md). After a completed one, the way back is the reverse replication: ' +
+    'logical-upgrade --rollback (when available) or, by hand, open the old server (ALTER DATABASE … RESET ' +
+    'default_transaction_read_only) once the new one is read-only, and copy the sequences back.',
 };

@@ -1,0 +1,272 @@
+/**
+ * The guarded switchover, one attempt (docs/switchover.md): prepare (sessions, sequences, the target frozen, the
+ * reverse slot), freeze the source's database, fence it, terminate its client sessions, drain the subscription to the
+ * frozen WAL position, copy every sequence, advance the reverse slot, journal the COMMIT POINT durably, open the target.
+ * Before the commit point every failure hands the source back (target proved read-only); after it only forward.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { compareLsn } from '../../../catalog';
+import { clientRoutingFor } from '../../../routing';
+import { quoteIdent } from '../../../sql';
+import type { Finding, StepContext } from '../../../runbook/types';
+import { compareTables, mismatchFinding, type TableToCompare } from '../compare';
+import { faultPoint } from '../fault-points';
+import { hardFence, type FenceState } from '../fence';
+import { GateError } from '../gate-error';
+import { slotNameOf, type LogicalUpgradeParams } from '../params';
+import { checkReplicatedSet } from '../replicated-set';
+import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
+import { messageOf, sleep, type Session } from '../session';
+import {
+  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
+  setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL,
+} from '../statements';
+import { checkGate } from './gate';
+import { openServer, openStatements, readLive, type ServerLive } from './live';
+import { afterTargetOpen, handSourceBack, type SwitchoverOutcome } from './outcomes';
+import { advanceReverseSlot, prepareReverseSlot } from './reverse-slot';
+import { Breakdown, closeSessions, iso, openSessions, round, stamp, within } from './sessions';
+
+type Ctx = StepContext<LogicalUpgradeParams>;
+
+export const DRAIN_POLL_MS = 10;
+/** How long the target may take to show read-only to a fresh session after its freeze (a reload is asynchronous). */
+const TARGET_FREEZE_BOUND_MS = 5000;
+
+export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
+  const p = ctx.params;
+  const slot = slotNameOf(p);
+  const gate = await checkGate(ctx); // throws GateError: nothing frozen on the source
+  for (const w of gate.longOnSource) ctx.ui.log('warn', `a transaction is open on the source (${w}); the freeze will end it`);
+  const compare = p.verifyInWindow;
+  const routing = clientRoutingFor(ctx);
+  const s = await openSessions(ctx, compare);
+  let phase: 'preparing' | 'frozen' | 'committed' = 'preparing';
+  let subSyncBefore: string | null = null;
+  const loginRoles: string[] = [];
+  let fence: FenceState | undefined;
+  let sourceDatabase = '';
+  let targetFrozen: ServerLive | undefined;
+  const outputs: Record<string, unknown> = { gateLagBytes: gate.lagBytes, tables: gate.tables, freezeMethod: p.freezeMethod };
+  const breakdown = new Breakdown();
+  outputs.windowBreakdown = breakdown.phases;
+  const t: { freeze?: ReturnType<typeof stamp>; open?: ReturnType<typeof stamp> } = {};
+  try {
+    // ---- preparation (the source still takes writes) ----
+    sourceDatabase = await currentDatabase(s.srcCtl);
+    const ourPids = await Promise.all([s.srcCtl, s.srcSpare, s.srcSeq, s.srcCmp].filter((x): x is Session => !!x).map(backendPid));
+    const tgtPids = await Promise.all([s.tgtCtl, s.tgtCmp].filter((x): x is Session => !!x).map(backendPid));
+    const srcOids = await sequenceOids(s.srcCtl);
+    const tgtOids = await sequenceOids(s.tgtCtl);
+    const seqs = [...srcOids.keys()].map((k) => ({ oid: tgtOids.get(k), name: fromKey(k) }));
+    const absent = seqs.filter((x) => x.oid === undefined);
+    if (absent.length) throw new GateError(`sequence(s) missing on the target: ${absent.slice(0, 5).map((x) => display(x.name)).join(', ')}`);
+    const readSeqs = readSequencesSql(seqs.map((x) => x.name));
+    const toCompare: TableToCompare[] = compare ? ((await findPublication(s.srcCtl, p.publication))?.tables ?? []).map((x) => ({ ...x, checksum: false })) : [];
+    for (const role of p.freezeRoles) {
+      const r = await s.srcCtl.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role]);
+      if (!r.rows[0]) throw new GateError(`freezeRoles: the role "${role}" does not exist on the source`);
+      if (r.rows[0].l) loginRoles.push(role);
+    }
+    const sub = await findSubscription(s.tgtCtl, p.subscription);
+    if (sub && sub.synchronousCommit !== 'on') {
+      subSyncBefore = sub.synchronousCommit;
+      await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'));
+    }
+    if (p.reverseReplication && !(await findPublication(s.tgtCtl, p.reversePublication))) {
+      await s.tgtCtl.query(createPublicationSql(p.reversePublication, { kind: 'all' }));
+      await s.tgtCtl.query(commentOnSql('PUBLICATION', p.reversePublication, ownerComment(ctx.runId)));
+    }
+    // The target: read-only for every new session (proved by one) and nobody but us connected to it.
+    targetFrozen = await freezeTarget(ctx, s.tgtCtl);
+    const tgtTerminated = await s.tgtCtl.query(TERMINATE_CLIENTS_SQL, [tgtPids]);
+    outputs.targetSessionsTerminated = tgtTerminated.rowCount ?? 0;
+    // The way back, prepared before the freeze: creating a slot may wait for the target's open transactions.
+    if (p.reverseReplication) {
+      const r = await prepareReverseSlot(ctx, s.tgtCtl);
+      outputs.reverseSlotCreatedBeforeFreeze = r.created;
+    }
+    // Let the apply worker pick up synchronous_commit = on and catch up once more before the freeze.
+    const settle = performance.now() + 2000;
+    for (;;) {
+      const lag = await slotLag(s.srcCtl, slot);
+      if ((lag.lagBytes ?? Infinity) <= p.lagThresholdBytes || performance.now() > settle) break;
+      await sleep(DRAIN_POLL_MS);
+    }
+    outputs['routing.beforeFreeze'] = await routing.beforeFreeze();
+    if (ctx.signal.aborted) throw new GateError('aborted by the operator before the freeze');
+    const attempt = randomBytes(4).toString('hex');
+    await ctx.checkpoint('freezing', { attempt, method: p.freezeMethod, sourceDatabase, loginRoles, subSyncBefore, at: iso(Date.now()) });
+    faultPoint('before-freeze');
+
+    // ================= the write-unavailable window starts here =================
+    breakdown.restart();
+    t.freeze = stamp();
+    phase = 'frozen';
+    const deadline = t.freeze.mono + p.switchoverTimeoutMs;
+    const left = () => deadline - performance.now();
+    for (const st of freezeSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing the source');
+    breakdown.mark('freeze');
+    faultPoint('after-source-freeze');
+    fence = await within(hardFence(s.srcCtl, sourceDatabase), left(), 'fencing the source');
+    outputs.fence = fence;
+    for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
+    breakdown.mark('fence');
+    const term = await within(s.srcCtl.query<{ pid: number }>(TERMINATE_CLIENTS_SQL, [ourPids]), left(), 'terminating client sessions');
+    const killed = term.rows.map((r) => Number(r.pid));
+    while (killed.length) {
+      const r = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])', [killed]), left(), 'waiting for terminated sessions to exit');
+      if (Number(r.rows[0].n) === 0) break;
+      if (left() <= 0) throw new Error(`terminated sessions did not exit within ${p.switchoverTimeoutMs} ms`);
+      await sleep(2);
+    }
+    const frozenAt = performance.now();
+    breakdown.mark('sessions terminated and gone');
+    faultPoint('after-terminate');
+    const prepared = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
+    if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source; they could commit after the freeze`);
+    breakdown.mark('prepared check');
+    // ---- sequences, alongside the drain: with every writer gone their values are final, and setval on the
+    // frozen target does not interfere with the apply (it never touches sequences) ----
+    const sequenceCopy = (async () => {
+      const started = performance.now();
+      const rows = (await s.srcSeq.query<{ i: number; v: string; c: boolean }>(readSeqs)).rows;
+      const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+      const oids: number[] = [];
+      const values: string[] = [];
+      const called: boolean[] = [];
+      seqs.forEach((q, i) => {
+        const r = byIndex.get(i);
+        if (!r) throw new Error(`sequence ${display(q.name)} was not read`);
+        oids.push(q.oid!);
+        values.push(String(r.v));
+        called.push(r.c === true);
+      });
+      const set = await s.tgtCtl.query<{ n: number }>(SETVAL_ALL_SQL, [oids, values, called]);
+      return { copied: Number(set.rows[0].n), ms: performance.now() - started };
+    })();
+    sequenceCopy.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+    // A synchronously committed marker flushes every earlier WAL record, asynchronous commits included; the WAL
+    // position after it is the frozen point every acknowledged write is before.
+    const markerStart = performance.now();
+    await within(s.srcCtl.query(DRAIN_MARKER_SQL), left(), 'writing the drain marker');
+    const frozenLsn = String((await within(s.srcCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
+    outputs.frozenLsn = frozenLsn;
+    outputs.markerMs = round(performance.now() - markerStart);
+    breakdown.mark('marker');
+    faultPoint('during-drain');
+    // ---- drain: the subscriber's slot must confirm the frozen position ----
+    const drainStart = performance.now();
+    let confirmed: string | null = null;
+    for (;;) {
+      const r = await within(s.srcCtl.query<{ c: string | null }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [slot]), left(), 'polling the slot');
+      confirmed = r.rows[0]?.c ?? null;
+      if (confirmed && compareLsn(confirmed, frozenLsn) >= 0) break;
+      if (ctx.signal.aborted) throw new Error('aborted by the operator during the drain');
+      if (left() <= 0) {
+        outputs.confirmedFlushLsn = confirmed;
+        throw new Error(`the subscriber did not confirm the frozen position ${frozenLsn} within ${p.switchoverTimeoutMs} ms of the freeze (its slot is at ${confirmed ?? 'nothing'}); the apply is stuck or too far behind`);
+      }
+      await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
+    }
+    outputs.drainMs = round(performance.now() - drainStart);
+    outputs.confirmedFlushLsn = confirmed;
+    breakdown.mark('drain');
+    const copied = await within(sequenceCopy, Math.max(left(), 1000), 'copying the sequences');
+    outputs.sequencesCopied = copied.copied;
+    outputs.setvalMs = round(copied.ms);
+    breakdown.mark('sequences');
+    await within(checkReplicatedSet(s.srcCtl, s.tgtCtl, p, { inWindow: true }), Math.max(left(), 1000), 'checking the replicated set');
+    breakdown.mark('replicated set check');
+    // ---- optional strict check: both servers frozen and drained, so counts must be equal ----
+    if (compare && s.srcCmp && s.tgtCmp) {
+      const vStart = performance.now();
+      const results = await compareTables(s.srcCmp, s.tgtCmp, toCompare);
+      const bad = results.filter((r) => !r.equal);
+      outputs.verifiedInWindowTables = results.length;
+      outputs.verifyInWindowMs = round(performance.now() - vStart);
+      if (bad.length) {
+        const findings = bad.map((c) => mismatchFinding(c, 'error', ' with both servers frozen and drained'));
+        throw Object.assign(new Error(`${bad.length} table(s) differ with both servers frozen: ${bad.slice(0, 5).map(display).join(', ')}`), { findings });
+      }
+      breakdown.mark('in-window count check');
+    }
+    if (p.reverseReplication) {
+      outputs.reverseSlotLsn = await within(advanceReverseSlot(s.tgtCtl, p.reverseSubscription), Math.max(left(), 1000), 'advancing the reverse slot');
+      breakdown.mark('reverse slot advanced');
+    }
+    faultPoint('after-drain');
+    // ================= THE COMMIT POINT: journaled (fsync'd) before the target's opening is sent =================
+    if (left() <= 0) throw new Error(`the window's checks took longer than ${p.switchoverTimeoutMs} ms`);
+    await ctx.checkpoint('commit', { attempt, frozenLsn, at: iso(Date.now()) });
+    phase = 'committed';
+    outputs.commitPointAt = iso(Date.now());
+    breakdown.mark('commit journaled');
+    faultPoint('after-commit-journaled');
+    for (const st of openStatements(targetFrozen)) await s.tgtCtl.query(st);
+    t.open = stamp();
+    breakdown.mark('target opened');
+    faultPoint('after-target-open');
+    // ================= the window ends here =================
+    outputs.freezeStartedAt = iso(t.freeze.wall);
+    outputs.targetOpenedAt = iso(t.open.wall);
+    outputs.writeUnavailableMs = round(t.open.mono - t.freeze.mono);
+    outputs.openMs = breakdown.phases[breakdown.phases.length - 1].ms;
+    outputs.sourceFreezeMs = round(frozenAt - t.freeze.mono);
+    outputs.terminatedBackends = killed.length;
+    await afterTargetOpen(ctx, outputs);
+    return {
+      status: 'succeeded', outputs,
+      message: `switched over: writes were unavailable for ${outputs.writeUnavailableMs} ms (drain ${outputs.drainMs} ms, ${outputs.sequencesCopied} sequence(s) copied); the old source stays read-only${p.reverseReplication ? ' and the way back (reverse replication) is prepared' : ''}`,
+    };
+  } catch (err) {
+    const findings = (err as { findings?: Finding[] }).findings;
+    if (phase === 'preparing') {
+      if (subSyncBefore) await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', subSyncBefore)).catch(() => undefined);
+      return { status: 'failed', outputs, findings, message: `the switchover did not start (the source was never frozen): ${messageOf(err)}` };
+    }
+    if (phase === 'committed') return rollForwardAfterError(ctx, outputs, t.freeze!, targetFrozen!, err);
+    // ---- before the commit point: hand the source back (target proved read-only first) ----
+    const back = await handSourceBack(ctx, {
+      sourceDatabase, method: p.freezeMethod, loginRoles, fence, subSyncBefore, session: s.srcSpare, freezeMono: t.freeze?.mono,
+    }, messageOf(err), findings);
+    Object.assign(outputs, back.outputs, { freezeStartedAt: t.freeze ? iso(t.freeze.wall) : undefined });
+    return { ...back, outputs };
+  } finally {
+    await closeSessions(s);
+  }
+}
+
+/** Freezes the target's database (or the cluster) for new sessions and waits until a fresh session proves it. */
+async function freezeTarget(ctx: Ctx, tgt: Session): Promise<ServerLive> {
+  let live = await readLive(ctx, 'target');
+  if (live.readOnly) return live;
+  for (const st of freezeSql(ctx.params.freezeMethod, live.database)) await tgt.query(st);
+  const deadline = Date.now() + TARGET_FREEZE_BOUND_MS;
+  for (;;) {
+    live = await readLive(ctx, 'target');
+    if (live.readOnly) return live;
+    if (Date.now() > deadline) throw new GateError(`the target is still writable for new sessions ${TARGET_FREEZE_BOUND_MS} ms after its freeze`);
+    await sleep(20);
+  }
+}
+
+/** The commit point passed and something failed: only forward. The target is opened through fresh sessions. */
+async function rollForwardAfterError(ctx: Ctx, outputs: Record<string, unknown>, freeze: ReturnType<typeof stamp>, targetFrozen: ServerLive, err: unknown): Promise<SwitchoverOutcome> {
+  outputs.freezeStartedAt = iso(freeze.wall);
+  try {
+    await openServer(ctx, 'target', targetFrozen, undefined, 5000);
+    const open = stamp();
+    outputs.targetOpenedAt = iso(open.wall);
+    outputs.writeUnavailableMs = round(open.mono - freeze.mono);
+    outputs.openedAfterError = messageOf(err);
+    await afterTargetOpen(ctx, outputs);
+    return { status: 'succeeded', outputs, message: `switched over (after the commit point: ${messageOf(err)}; the target was opened again through a new session, proved writable): writes were unavailable for ${outputs.writeUnavailableMs} ms; the old source stays read-only` };
+  } catch (second) {
+    return {
+      status: 'failed', outputs,
+      message: `THE COMMIT POINT PASSED but the target could not be opened yet (${messageOf(err)}; then ${messageOf(second)}). The source stays read-only (it is never reopened after the commit point). Resume the run when the target answers: it opens the target by itself.`,
+    };
+  }
+}
