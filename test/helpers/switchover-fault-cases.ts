@@ -35,6 +35,8 @@ export const OPENING_STATEMENT = /ALTER\s+DATABASE\s+.*\bRESET\s+"?default_trans
 const EXIT = { succeeded: 0, failed: 1, paused: 3, aborted: 130 } as const;
 /** How long the window is held open by a blocked apply before a server is stopped in it (bounded wait). */
 const WINDOW_WAIT_MS = 15_000;
+/** A run whose opening statement lost its connection or reply must end by itself well within this. */
+const OPENING_BOUND_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,7 +98,8 @@ function openingLost(action: 'cut' | 'swallow'): FaultCase {
       let r: CliRun;
       let resumed: CliRun | undefined;
       try {
-        r = await b.cli(b.switchoverArgs(runId));
+        r = await b.cli(b.switchoverArgs(runId), { boundMs: OPENING_BOUND_MS });
+        assert.ok(!r.killedByBound, `${name}: the run did not end within ${OPENING_BOUND_MS / 1000} s after the opening statement's ${action === 'cut' ? 'connection was cut' : 'reply was lost'} (a wait without a bound)\n${describeCli(r)}`);
         assert.ok(b.proxies.target.fired, `the opening statement never went through the proxy:\n${describeCli(r)}\nstatements: ${b.proxies.target.statements.slice(-15).map((s) => s.text).join('\n')}`);
         b.proxies.target.disarm();
         // After the commit point only forward: the run finishes by itself, or says resume finishes it.

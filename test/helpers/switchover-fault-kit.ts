@@ -44,6 +44,8 @@ export interface CliRun {
   stderr: string;
   startedAt: number;
   endedAt: number;
+  /** The suite killed it: it had not ended within its bound (a hang). */
+  killedByBound: boolean;
   /** The --json result when the process printed one. */
   json?: { runId?: string; status?: string; message?: string; steps?: Array<{ id: string; status: string; message?: string; outputs?: Record<string, unknown> }> };
 }
@@ -87,7 +89,8 @@ export interface FaultBench {
   prepare(): Promise<string>;
   switchoverArgs(runId: string, extra?: string[]): string[];
   resumeArgs(runId: string, extra?: string[]): string[];
-  cli(args: string[], opts?: { fault?: string; env?: Record<string, string> }): Promise<CliRun>;
+  /** `boundMs`: the child is SIGKILLed after this long (default 120 s); `killedByBound` then says so. */
+  cli(args: string[], opts?: { fault?: string; env?: Record<string, string>; boundMs?: number }): Promise<CliRun>;
   /** Start the multi-host writer and the sampler of both servers (as the application role sees them). */
   watch(): Promise<Watch>;
   /** What a new client of each server sees now. */
@@ -189,7 +192,7 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
   const baseArgs = () => ['logical-upgrade', '--source', conn(proxies.source.port), '--target', conn(proxies.target.port),
     '--subscriber-source', conn(source.port), '--journal', journal, '--yes', '--json', '--switchover-timeout', String(timeoutS)];
 
-  const cli = (args: string[], opts: { fault?: string; env?: Record<string, string> } = {}): Promise<CliRun> => new Promise((resolve) => {
+  const cli = (args: string[], opts: { fault?: string; env?: Record<string, string>; boundMs?: number } = {}): Promise<CliRun> => new Promise((resolve) => {
     const startedAt = Date.now();
     const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '', ...opts.env };
     if (opts.fault) env.PGPILOT_FAULT = opts.fault;
@@ -199,12 +202,13 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
-    const bound = setTimeout(() => child.kill('SIGKILL'), CLI_BOUND_MS);
+    let killedByBound = false;
+    const bound = setTimeout(() => { killedByBound = true; child.kill('SIGKILL'); }, opts.boundMs ?? CLI_BOUND_MS);
     child.on('exit', (code, signal) => {
       clearTimeout(bound);
       let json: CliRun['json'];
       try { json = JSON.parse(stdout); } catch { json = undefined; }
-      resolve({ code, signal, stdout, stderr, startedAt, endedAt: Date.now(), json });
+      resolve({ code, signal, stdout, stderr, startedAt, endedAt: Date.now(), json, killedByBound });
     });
   });
 
