@@ -165,7 +165,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       upstream.destroy();
     };
     const forget = () => { sockets.delete(client); sockets.delete(upstream); };
-    client.on('close', () => { forget(); if (mode === 'pass') upstream.destroy(); });
+    // The client gone (it gave up, or was killed): the server sees its connection end, whatever the fault.
+    client.on('close', () => { forget(); upstream.destroy(); });
     upstream.on('close', () => { forget(); if (mode === 'pass') client.destroy(); });
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());

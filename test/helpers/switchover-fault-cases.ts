@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { restartServer, stopServer, type LabServer } from './lab';
 import { describeCli, sampleFigures, type CliRun, type FaultBench, type Role, type Seen } from './switchover-fault-kit';
-import { describeTimeline } from './writable-sampler';
+import { describeTimeline, type WritableSampler } from './writable-sampler';
 
 export type Tier = 'fast' | 'all';
 
@@ -34,8 +34,10 @@ export const OPENING_STATEMENT = /ALTER\s+DATABASE\s+.*\bRESET\s+"?default_trans
 /** Exit statuses of the CLI (src/cli/runs.ts EXIT). */
 const EXIT = { succeeded: 0, failed: 1, paused: 3, aborted: 130 } as const;
 /** How long the window is held open by a blocked apply before a server is stopped in it (bounded wait). */
-const WINDOW_WAIT_MS = 15_000;
-/** A run whose opening statement lost its connection or reply must end by itself well within this. */
+const WINDOW_WAIT_MS = 90_000;
+/** The switchover timeout of the cases that want it to fire (a blocked apply): seconds. */
+const SHORT_TIMEOUT_S = 3;
+/** A run whose opening statement lost its connection or reply must end by itself within this (from the fault). */
 const OPENING_BOUND_MS = 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,10 +70,18 @@ async function release(c: Client): Promise<void> {
   await c.end().catch(() => undefined);
 }
 
-/** Resolves when the sampler sees the source frozen (the window opened), bounded. */
-async function windowOpened(watch: { sampler: { waitFor: (p: (l: Record<string, string | undefined>) => boolean, ms: number, what: string) => Promise<void> } }): Promise<number> {
-  // 'unreachable' counts: the freeze terminates every client session of the source, sampler sessions included
-  await watch.sampler.waitFor((l) => l.source !== undefined && l.source !== 'writable' && l.target === 'read-only', WINDOW_WAIT_MS, 'the switchover window (neither server writable)');
+/**
+ * Resolves when the sampler sees the window (source not writable, target read-only) while the CLI run is still
+ * going; bounded, and it fails at once with the run's account if the run ended first (e.g. refused at its gate).
+ */
+async function windowOpened(watch: { sampler: WritableSampler }, running: Promise<CliRun>): Promise<number> {
+  let ended: CliRun | undefined;
+  void running.then((r) => { ended = r; });
+  await watch.sampler.waitFor((l) => {
+    if (ended) throw new Error(`the run ended before its window was seen:\n${describeCli(ended)}`);
+    // 'unreachable' counts: the freeze terminates every client session of the source, sampler sessions included
+    return l.source !== undefined && l.source !== 'writable' && l.target === 'read-only';
+  }, WINDOW_WAIT_MS, 'the switchover window (neither server writable)');
   return Date.now();
 }
 
@@ -98,7 +108,7 @@ function openingLost(action: 'cut' | 'swallow'): FaultCase {
       let r: CliRun;
       let resumed: CliRun | undefined;
       try {
-        r = await b.cli(b.switchoverArgs(runId), { boundMs: OPENING_BOUND_MS });
+        r = await b.cli(b.switchoverArgs(runId), { boundMs: OPENING_BOUND_MS, boundAfter: () => b.proxies.target.fired?.at });
         assert.ok(!r.killedByBound, `${name}: the run did not end within ${OPENING_BOUND_MS / 1000} s after the opening statement's ${action === 'cut' ? 'connection was cut' : 'reply was lost'} (a wait without a bound)\n${describeCli(r)}`);
         assert.ok(b.proxies.target.fired, `the opening statement never went through the proxy:\n${describeCli(r)}\nstatements: ${b.proxies.target.statements.slice(-15).map((s) => s.text).join('\n')}`);
         b.proxies.target.disarm();
@@ -148,7 +158,7 @@ const applyBlocked: FaultCase = {
     const blocker = await blockApply(b.target);
     let r: CliRun;
     try {
-      r = await b.cli(b.switchoverArgs(runId));
+      r = await b.cli(b.switchoverArgs(runId, ['--switchover-timeout', String(SHORT_TIMEOUT_S)]));
     } finally {
       await release(blocker);
     }
@@ -157,7 +167,7 @@ const applyBlocked: FaultCase = {
     const seen = await watch.stop();
     const frozenAt = firstSampleAt(seen, 'source', 'read-only');
     assert.ok(frozenAt, `the source was never seen frozen\n${describeTimeline(seen.timeline)}`);
-    await finish(b, this.name, this.where, seen, { writable: 'source', faultAt: frozenAt, note: 'recovery = the source\'s whole read-only time (switchover timeout 3 s)' });
+    await finish(b, this.name, this.where, seen, { writable: 'source', faultAt: frozenAt, note: `recovery = the source's whole read-only time (switchover timeout ${SHORT_TIMEOUT_S} s)` });
   },
 };
 
@@ -195,10 +205,10 @@ function serverStopped(role: Role): FaultCase {
       const server = role === 'source' ? b.source : b.target;
       const watch = await b.watch();
       const blocker = await blockApply(b.target);
-      const running = b.cli(b.switchoverArgs(runId));
+      const running = b.cli(b.switchoverArgs(runId, ['--switchover-timeout', String(SHORT_TIMEOUT_S)]));
       let stoppedAt: number;
       try {
-        await windowOpened(watch);
+        await windowOpened(watch, running);
         stoppedAt = Date.now();
         await stopServer(server, { mode: 'immediate' });
       } finally {
@@ -235,10 +245,10 @@ const walsenderKilled: FaultCase = {
   async run(b, { runId }) {
     const watch = await b.watch();
     const blocker = await blockApply(b.target);
-    const running = b.cli(b.switchoverArgs(runId, ['--switchover-timeout', '10']));
+    const running = b.cli(b.switchoverArgs(runId));
     let killedAt: number;
     try {
-      await windowOpened(watch);
+      await windowOpened(watch, running);
       const r = await b.sql<{ pid: number }>('source', `SELECT active_pid AS pid, pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'pgpilot_upgrade' AND active_pid IS NOT NULL`);
       assert.equal(r.length, 1, 'the subscription\'s walsender was running');
       killedAt = Date.now();

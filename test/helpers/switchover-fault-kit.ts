@@ -33,7 +33,7 @@ export const APP_PASSWORD = 'app-Fault pass';
 const REPO = join(__dirname, '..', '..');
 const CLI_MAIN = join(REPO, 'src', 'cli', 'main.ts');
 /** Every CLI child is killed after this long (a hung child must not hang the suite). */
-const CLI_BOUND_MS = 120_000;
+const CLI_BOUND_MS = 240_000;
 
 export type Role = 'source' | 'target';
 
@@ -48,6 +48,13 @@ export interface CliRun {
   killedByBound: boolean;
   /** The --json result when the process printed one. */
   json?: { runId?: string; status?: string; message?: string; steps?: Array<{ id: string; status: string; message?: string; outputs?: Record<string, unknown> }> };
+}
+
+export interface CliOptions {
+  fault?: string;
+  env?: Record<string, string>;
+  boundMs?: number;
+  boundAfter?: () => number | undefined;
 }
 
 export interface Seen {
@@ -89,8 +96,11 @@ export interface FaultBench {
   prepare(): Promise<string>;
   switchoverArgs(runId: string, extra?: string[]): string[];
   resumeArgs(runId: string, extra?: string[]): string[];
-  /** `boundMs`: the child is SIGKILLed after this long (default 120 s); `killedByBound` then says so. */
-  cli(args: string[], opts?: { fault?: string; env?: Record<string, string>; boundMs?: number }): Promise<CliRun>;
+  /**
+   * `boundMs`: the child is SIGKILLed after this long (default 240 s); or, with `boundAfter`, this long after the
+   * moment it returns (e.g. when a proxy fault fired). `killedByBound` then says so.
+   */
+  cli(args: string[], opts?: CliOptions): Promise<CliRun>;
   /** Start the multi-host writer and the sampler of both servers (as the application role sees them). */
   watch(): Promise<Watch>;
   /** What a new client of each server sees now. */
@@ -101,6 +111,8 @@ export interface FaultBench {
    * them (`replicated`). Returns the measured recovery time (fault → one writable server that stays so).
    */
   assertEndState(seen: Seen, expect: { writable: Role; faultAt?: number; replicated?: boolean; context: string }): Promise<number | undefined>;
+  /** After a case, passed or failed: kill its CLI children still running, stop its writer and sampler. */
+  endCase(): Promise<void>;
   /** Back to "nothing set up": replication objects dropped on both, both writable, the target's tables emptied. */
   reset(): Promise<void>;
   /** Append a case's figures to $PGPILOT_FAULTS_REPORT (JSON lines), for docs/switchover-faults.md. */
@@ -112,7 +124,10 @@ export interface FaultBenchOptions {
   source: string;
   target: string;
   portBase: number;
-  /** Switchover drain timeout given to the CLI (seconds). Short: an abort must not cost the suite much. */
+  /**
+   * Switchover drain timeout given to the CLI (seconds), default 20: long enough that a loaded machine does not abort
+   * a window that should pass; the cases that want the timeout to fire give a short one themselves.
+   */
   switchoverTimeoutS?: number;
 }
 
@@ -155,10 +170,12 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
   writeFileSync(pgpass, ports.map((p) => `127.0.0.1:${p}:*:postgres:${passwordOf(p)}\n`).join(''), { mode: 0o600 });
   // generous connect timeouts: the suite runs on a loaded 2-core machine (the outcome is asserted, not the speed)
   const conn = (port: number) => `host=127.0.0.1 port=${port} user=postgres dbname=postgres connect_timeout=10`;
-  const timeoutS = o.switchoverTimeoutS ?? 3;
+  const timeoutS = o.switchoverTimeoutS ?? 20;
   const pairName = `${source.major}→${target.major}`;
 
   const admins: Partial<Record<Role, Client>> = {};
+  const children = new Set<ReturnType<typeof spawn>>();
+  const watches = new Set<Watch>();
   const admin = async (role: Role): Promise<Client> => {
     const cur = admins[role];
     if (cur) {
@@ -192,20 +209,29 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
   const baseArgs = () => ['logical-upgrade', '--source', conn(proxies.source.port), '--target', conn(proxies.target.port),
     '--subscriber-source', conn(source.port), '--journal', journal, '--yes', '--json', '--switchover-timeout', String(timeoutS)];
 
-  const cli = (args: string[], opts: { fault?: string; env?: Record<string, string>; boundMs?: number } = {}): Promise<CliRun> => new Promise((resolve) => {
+  const cli = (args: string[], opts: CliOptions = {}): Promise<CliRun> => new Promise((resolve) => {
     const startedAt = Date.now();
     const env: NodeJS.ProcessEnv = { ...process.env, PGPASSFILE: pgpass, PGPASSWORD: '', ...opts.env };
     if (opts.fault) env.PGPILOT_FAULT = opts.fault;
     else delete env.PGPILOT_FAULT;
     const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO });
+    children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     let killedByBound = false;
-    const bound = setTimeout(() => { killedByBound = true; child.kill('SIGKILL'); }, opts.boundMs ?? CLI_BOUND_MS);
+    const boundMs = opts.boundMs ?? CLI_BOUND_MS;
+    const bound = setInterval(() => {
+      const from = opts.boundAfter ? opts.boundAfter() : startedAt;
+      if (from !== undefined && Date.now() - from > boundMs) {
+        killedByBound = true;
+        child.kill('SIGKILL');
+      }
+    }, 200);
     child.on('exit', (code, signal) => {
-      clearTimeout(bound);
+      children.delete(child);
+      clearInterval(bound);
       let json: CliRun['json'];
       try { json = JSON.parse(stdout); } catch { json = undefined; }
       resolve({ code, signal, stdout, stderr, startedAt, endedAt: Date.now(), json, killedByBound });
@@ -263,14 +289,17 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
         await sampler.stop();
         throw e;
       });
-      return {
+      const w: Watch = {
         sampler,
         async stop() {
+          watches.delete(w);
           const probeReport = await probe.stop();
           const timeline = await sampler.stop();
           return { timeline, probe: probeReport, verify: (c) => probe.verify(c) };
         },
       };
+      watches.add(w);
+      return w;
     },
 
     async assertEndState(seen, expect) {
@@ -290,11 +319,19 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
       return settled ? Math.max(0, settled.at - expect.faultAt!) : undefined;
     },
 
+    async endCase() {
+      for (const child of children) child.kill('SIGKILL');
+      for (const w of [...watches]) await w.stop().catch(() => undefined);
+      while (children.size) await new Promise((r) => setTimeout(r, 50));
+    },
+
     async reset() {
       proxies.source.disarm();
       proxies.target.disarm();
       for (const role of ['target', 'source'] as const) {
         const c = await admin(role);
+        // sessions a killed or bounded run left behind (through a proxy that swallowed their traffic) hold its lock
+        await c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
         for (const { gid } of (await c.query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts')).rows) {
           await c.query(`ROLLBACK PREPARED ${quoteLiteralGid(gid)}`);
         }

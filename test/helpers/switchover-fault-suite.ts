@@ -21,12 +21,16 @@ export function switchoverFaultSuite(source: string, target: string, portBase: n
     for (const c of faultCases()) {
       const skip = only && !only.includes(c.name) ? (allFaults() ? false : 'runs on the first pair; PGPILOT_FAULTS=all runs it here too')
         : c.tier === 'all' && !allFaults() ? 'slow tier: PGPILOT_FAULTS=all' : false;
-      test(c.name, { skip, timeout: 240_000 }, async () => {
+      test(c.name, { skip, timeout: 600_000 }, async () => {
         if (needsReset) await bench.reset();
         if (!runId || needsReset) runId = await bench.prepare();
         needsReset = true; // until the case proves it left a reusable run
-        await c.run(bench, { runId });
-        needsReset = c.endsOpen;
+        try {
+          await c.run(bench, { runId });
+          needsReset = c.endsOpen;
+        } finally {
+          await bench.endCase();
+        }
       });
     }
   });
