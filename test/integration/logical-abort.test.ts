@@ -80,11 +80,13 @@ describe('switchover abort', { concurrency: 1 }, () => {
     let aborted;
     try {
       await sleep(300);
-      aborted = await runLogical(pair, { switchoverTimeoutMs: timeoutMs, lagThresholdBytes: 64 << 20 }, { only: 'switchover', runId, journalDir });
+      // this attempt freezes by ALTER SYSTEM (the cluster-wide option); the retry below by the default ALTER DATABASE
+      aborted = await runLogical(pair, { switchoverTimeoutMs: timeoutMs, lagThresholdBytes: 64 << 20, freezeMethod: 'system' }, { only: 'switchover', runId, journalDir });
       const afterRun = Date.now();
       assert.equal(aborted.status, 'aborted', describeRun(aborted));
       const out = stepOf(aborted, 'switchover').outputs!;
       assert.equal(out.aborted, true);
+      assert.equal(out.freezeMethod, 'system');
       const readOnlyMs = Number(out.sourceReadOnlyMs);
       console.log(`# abort: source read-only for ${readOnlyMs} ms (timeout ${timeoutMs} ms); reopened ${afterRun - Date.parse(String(out.sourceReopenedAt))} ms before the run returned`);
       assert.ok(readOnlyMs <= timeoutMs + 1000, `source read-only for ${readOnlyMs} ms`);

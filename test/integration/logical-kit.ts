@@ -90,6 +90,8 @@ export interface RunOpts {
   runId?: string;
   journalDir?: string;
   signal?: AbortSignal;
+  /** Also run the explicit cleanup (the finish that drops the way back). */
+  finish?: boolean;
 }
 
 export async function runLogical(pair: Pair, params: Partial<LogicalUpgradeParams>, opts: RunOpts = {}): Promise<RunResult & { log: UiLog }> {
@@ -107,6 +109,7 @@ export async function runLogical(pair: Pair, params: Partial<LogicalUpgradeParam
       until: opts.until,
       runId: opts.runId,
       signal: opts.signal,
+      finish: opts.finish,
       operator: 'test',
     });
     return { ...result, log };
@@ -156,3 +159,13 @@ export async function catalogSnapshot(c: Client): Promise<string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** default_transaction_read_only as a brand-new session of the server's database sees it ('on' / 'off'). */
+export async function readOnlyForNewSessions(s: LabServer): Promise<string> {
+  const c = await clientFor(s);
+  try {
+    return String(await scalar(c, 'SHOW default_transaction_read_only'));
+  } finally {
+    await c.end();
+  }
+}

@@ -35,11 +35,12 @@ describe('reverse replication', { concurrency: 1 }, () => {
     } finally {
       await probe.stop();
     }
-    assert.equal(r.status, 'paused', describeRun(r));
+    assert.equal(r.status, 'succeeded', 'nothing but the explicit cleanup is left: ' + describeRun(r));
     assert.equal(stepOf(r, 'reverse-replication').status, 'succeeded', describeRun(r));
     const sw = stepOf(r, 'switchover').outputs!;
     console.log(`# 14 → 17 with reverse slot: writeUnavailableMs=${sw.writeUnavailableMs} drainMs=${sw.drainMs}`);
-    assert.ok(sw.reverseSlotLsn, 'reverse slot created inside the window');
+    assert.ok(sw.reverseSlotLsn, 'reverse slot advanced inside the window');
+    assert.equal(sw.reverseSlotCreatedBeforeFreeze, true, 'reverse slot created before the freeze');
     await pair.reconnect();
     // every acknowledged probe commit is on the new server, and — through the reverse subscription — on the old one
     assert.equal((await probe.verify(pair.tgt)).lostCommits, 0);
@@ -54,8 +55,15 @@ describe('reverse replication', { concurrency: 1 }, () => {
     const onNew = Number(await scalar(pair.tgt, 'SELECT count(*) FROM pgpilot_probe WHERE server_version_num >= 170000'));
     assert.ok(onNew > 0, 'some writes were made on the new server');
 
-    const c = await runLogical(pair, { reverseReplication: true }, { runId: r.runId, journalDir });
+    // without finish the run ends succeeded with the way back open; the cleanup runs only when asked
+    const rest = await runLogical(pair, { reverseReplication: true }, { runId: r.runId, journalDir });
+    assert.equal(rest.status, 'succeeded', describeRun(rest));
+    assert.equal(stepOf(rest, 'cleanup').status, 'pending', describeRun(rest));
+    await pair.reconnect();
+    assert.equal(Number(await scalar(pair.src, 'SELECT count(*) FROM pg_subscription')), 1, 'the way back is still there');
+    const c = await runLogical(pair, { reverseReplication: true }, { runId: r.runId, journalDir, finish: true });
     assert.equal(c.status, 'succeeded', describeRun(c));
+    assert.equal(stepOf(c, 'cleanup').status, 'succeeded', describeRun(c));
     await pair.reconnect();
     for (const cl of [pair.src, pair.tgt]) {
       assert.equal(Number(await scalar(cl, 'SELECT count(*) FROM pg_replication_slots')), 0);

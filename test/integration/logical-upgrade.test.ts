@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { multiHostConnector, startProbe, startWriters, ensureProbeTable, initPgbenchData } from '../../src/core/probe';
-import { APP_ROLE, APP_PASSWORD, createAppRole, describeRun, multiHost, runLogical, scalar, sleep, startPair, stepOf, type Pair } from './logical-kit';
+import { APP_ROLE, APP_PASSWORD, createAppRole, describeRun, multiHost, readOnlyForNewSessions, runLogical, scalar, sleep, startPair, stepOf, type Pair } from './logical-kit';
 
 interface OrderWriter {
   acked: { id: string; host: string }[];
@@ -128,8 +128,19 @@ describe('logical major upgrade under write load (runRunbook)', { concurrency: 1
 
       // the record the dashboard reads, and the end state
       assert.ok(Number(await scalar(pair.tgt, 'SELECT count(*) FROM branch_totals')) > 0, 'materialized view refreshed');
-      assert.equal(await scalar(pair.src, "SELECT setting FROM pg_file_settings WHERE name = 'default_transaction_read_only' AND applied"), 'on', 'old server stays read-only');
+      assert.equal(await readOnlyForNewSessions(pair.source), 'on', 'old server stays read-only for new sessions');
+      assert.equal(await readOnlyForNewSessions(pair.target), 'off', 'the new server takes writes');
+      for (const k of ['windowBreakdown', 'commitPointAt']) assert.ok(sw[k] !== undefined, `switchover output ${k}`);
+      // a headless run keeps the way back: the cleanup runs only when asked (finish)
+      assert.equal(stepOf(result, 'cleanup').status, 'pending', describeRun(result));
+      assert.equal(Number(await scalar(pair.src, 'SELECT count(*) FROM pg_subscription')), 1, 'reverse subscription on the old server');
+      const finished = await runLogical(pair, {}, { runId: result.runId, journalDir, finish: true });
+      assert.equal(finished.status, 'succeeded', describeRun(finished));
+      assert.equal(stepOf(finished, 'cleanup').status, 'succeeded', describeRun(finished));
+      await pair.reconnect();
+      assert.equal(await readOnlyForNewSessions(pair.source), 'on', 'old server stays read-only after the finish');
       assert.equal(Number(await scalar(pair.src, 'SELECT count(*) FROM pg_replication_slots')), 0, 'slot dropped by the cleanup');
+      assert.equal(Number(await scalar(pair.tgt, 'SELECT count(*) FROM pg_replication_slots')), 0, 'reverse slot dropped by the cleanup');
       assert.equal(Number(await scalar(pair.tgt, 'SELECT count(*) FROM pg_subscription')), 0, 'subscription dropped');
       assert.equal(Number(await scalar(pair.src, 'SELECT count(*) FROM pg_publication')), 0, 'publication dropped');
       assert.ok(Number(await scalar(pair.tgt, `SELECT count(*) FROM pg_roles WHERE rolname = '${APP_ROLE}'`)) === 1, 'app role copied');

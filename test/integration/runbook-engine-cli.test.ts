@@ -90,9 +90,10 @@ describe('pg-upgrade-pilot logical-upgrade (CLI) on real servers', () => {
     const r = await cli(['logical-upgrade', '--source', conn(src), '--target', conn(dst), '--journal', journal,
       '--yes', '--probe', '--record', record, '--json', '--switchover-timeout', '20'], env);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const result = JSON.parse(r.stdout) as { status: string; runId: string; journalFile: string; steps: { status: string }[]; probe?: { acked: number; lostCommits?: number; switchoverGapMs?: number } };
+    const result = JSON.parse(r.stdout) as { status: string; runId: string; journalFile: string; steps: { id: string; status: string }[]; probe?: { acked: number; lostCommits?: number; switchoverGapMs?: number } };
     assert.equal(result.status, 'succeeded');
-    assert.ok(result.steps.every((s) => s.status === 'succeeded' || s.status === 'skipped'));
+    // everything but the cleanup, which drops the way back and runs only with --finish
+    assert.ok(result.steps.every((s) => s.status === 'succeeded' || s.status === 'skipped' || (s.id === 'cleanup' && s.status === 'pending')), JSON.stringify(result.steps.map((s) => [s.id, s.status])));
     assert.ok(result.probe && result.probe.acked > 0);
     assert.equal(result.probe.lostCommits, 0);
     assert.ok((result.probe.switchoverGapMs ?? -1) >= 0);
@@ -105,5 +106,11 @@ describe('pg-upgrade-pilot logical-upgrade (CLI) on real servers', () => {
     const again = await cli(['logical-upgrade', '--source', conn(src), '--target', conn(dst), '--journal', journal, '--resume', result.runId, '--yes'], env);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /already succeeded/);
+
+    const finish = await cli(['logical-upgrade', '--source', conn(src), '--target', conn(dst), '--journal', journal, '--resume', result.runId, '--yes', '--finish'], env);
+    assert.equal(finish.code, 0, `${finish.stdout}\n${finish.stderr}`);
+    assert.match(finish.stderr, /way back \(reverse replication\) has been open for/, 'the finish shows the rollback window\'s age');
+    assert.deepEqual(await q(dst, 'SELECT slot_name FROM pg_replication_slots'), [], 'the reverse slot is dropped by the finish');
+    assert.deepEqual(await q(src, 'SELECT subname FROM pg_subscription'), [], 'the reverse subscription is dropped by the finish');
   });
 });

@@ -232,6 +232,42 @@ describe('engine (no database)', () => {
     assert.equal(last?.type === 'run-finished' && last.status, 'failed');
   });
 
+  it('an explicit step waits for finish: the run succeeds without it, a resume with finish runs it', async () => {
+    const calls: Calls = [];
+    const steps = [step('a', calls), step('finish-me', calls, { explicit: true })];
+    const r = await runRunbook({ ...base, runbook: book(steps), ui: new RecordingUi() });
+    assert.equal(r.status, 'succeeded', r.message);
+    assert.match(r.message ?? '', /left until someone asks for it/);
+    assert.deepEqual(calls, ['execute:a']);
+    assert.equal(r.steps.find((s) => s.id === 'finish-me')?.status, 'pending');
+    const again = await runRunbook({ ...base, runbook: book(steps), ui: new RecordingUi(), runId: r.runId });
+    assert.match(again.message ?? '', /already succeeded/);
+    assert.deepEqual(calls, ['execute:a'], 'a plain resume does not run it');
+    const fin = await runRunbook({ ...base, runbook: book(steps), ui: new RecordingUi(), runId: r.runId, finish: true });
+    assert.equal(fin.status, 'succeeded', fin.message);
+    assert.deepEqual(calls, ['execute:a', 'execute:finish-me']);
+  });
+
+  it('checkpoints are journaled durably before the step goes on, and a later attempt reads them', async () => {
+    const seen: string[][] = [];
+    let fail = true;
+    const steps = [step('s', [], {
+      execute: async (ctx) => {
+        seen.push(ctx.checkpointsOf('s').map((c) => `${c.name}:${String(c.data?.n)}`));
+        await ctx.checkpoint('commit', { n: seen.length });
+        const onDisk = readFileSync(journalPath(dir, ctx.runId), 'utf8');
+        assert.match(onDisk, /"type":"checkpoint","ts":"[^"]+","stepId":"s","name":"commit"/, 'on disk when checkpoint() returns');
+        if (fail) { fail = false; return { status: 'failed', message: 'first attempt' }; }
+        return { status: 'succeeded' };
+      },
+    })];
+    const r = await runRunbook({ ...base, runbook: book(steps), ui: new RecordingUi() });
+    assert.equal(r.status, 'failed');
+    const again = await runRunbook({ ...base, runbook: book(steps), ui: new RecordingUi(), runId: r.runId });
+    assert.equal(again.status, 'succeeded', again.message);
+    assert.deepEqual(seen, [[], ['commit:1']]);
+  });
+
   it('a step whose plan is empty has nothing to confirm and is not asked about', async () => {
     const calls: Calls = [];
     const ui = new RecordingUi(() => false);

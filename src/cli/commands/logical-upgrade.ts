@@ -6,13 +6,13 @@ import { existsSync } from 'node:fs';
 import { formatConnString, parseConnString, resolveConn, type HostEndpoint } from '../../core/conn';
 import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
-import { appendEvent, journalPath, readJournal, summarizeRun, type RunCluster, type RunResult } from '../../core/runbook';
+import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
 import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { writeRecord } from '../record';
-import { journalDirOf, newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
+import { newRunControl, readRunFlag, resumedParams, runCommand, type RunControl, type RunExtras } from '../runs';
 import type { CliCommand } from './index';
 
 const help = `Usage: pg-upgrade-pilot logical-upgrade --source CONN --target CONN [options]
@@ -186,7 +186,6 @@ function extrasFor(f: Flags, source: RunCluster, target: RunCluster): RunExtras 
   let probe: Probe | undefined;
   return {
     async start(ui) {
-      if (f.finish && f.run.resume) ui.log('info', await rollbackWindowAge(f.run));
       if (!f.probe || f.run.dryRun) return;
       try {
         probe = await startCliProbe(source, target, !f.run.resume);
@@ -201,26 +200,6 @@ function extrasFor(f: Flags, source: RunCluster, target: RunCluster): RunExtras 
       return probeRecord ? { json: { probe: probeRecord }, notes: [probeNote(probeRecord)] } : {};
     },
   };
-}
-
-/** "the way back has been open for 2 h 5 min (the target opened at …)", read from the run's journal. */
-async function rollbackWindowAge(c: RunControl): Promise<string> {
-  try {
-    const summary = summarizeRun(await readJournal(journalPath(journalDirOf(c), c.resume!)));
-    const opened = summary.steps.find((s) => s.id === 'switchover')?.outputs?.targetOpenedAt;
-    if (typeof opened !== 'string') return 'finish: this run has not switched over yet (no target opening in its journal)';
-    return `finish: the way back (reverse replication) has been open for ${formatAge(Date.now() - Date.parse(opened))} (the target opened at ${opened}); the cleanup drops it`;
-  } catch (err) {
-    return `finish: the rollback window's age is unknown (${messageOf(err)})`;
-  }
-}
-
-export function formatAge(ms: number): string {
-  const min = Math.max(0, Math.floor(ms / 60_000));
-  if (min < 1) return `${Math.max(0, Math.round(ms / 1000))} s`;
-  if (min < 120) return `${min} min`;
-  const h = Math.floor(min / 60);
-  return h < 48 ? `${h} h ${min % 60} min` : `${Math.floor(h / 24)} days ${h % 24} h`;
 }
 
 /** After a run that switched over and kept the way back: how to finish it. */

@@ -4,6 +4,7 @@ import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { findPublication, findSlot, findSubscription } from '../queries';
 import { messageOf, withSession } from '../session';
 import { alterSubscriptionSql, dropPublicationSql, dropSubscriptionSql, roleLoginSql } from '../statements';
+import { rollbackWindowText } from '../rollback-window';
 import { openServer, openStatements, readLive } from '../switchover/live';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
@@ -78,10 +79,10 @@ export const cleanupStep: StepDefinition<LogicalUpgradeParams> = {
     else if (l.forwardSlot) src.push(`SELECT pg_drop_replication_slot(${quoteLiteral(slotNameOf(p))})`);
     if (l.forwardPublication) src.push(dropPublicationSql(p.publication));
     if (p.reopenSourceAtCleanup) src.push(...openStatements(await readLive(ctx, 'source')), ...p.freezeRoles.map((r) => roleLoginSql(r, true)));
-    const actions: PlannedAction[] = [];
+    const actions: PlannedAction[] = [{ kind: 'manual', cluster: 'target', instructions: `Finish: ${rollbackWindowText(ctx)}; this drops it.` }];
     if (tgt.length) actions.push({ kind: 'sql', cluster: 'target', statements: tgt });
     if (src.length) actions.push({ kind: 'sql', cluster: 'source', statements: src });
-    return actions;
+    return actions.length > 1 ? actions : [];
   },
   async isDone(ctx) {
     const l = await leftovers(ctx);

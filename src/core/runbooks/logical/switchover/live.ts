@@ -8,7 +8,7 @@ import type { ClusterRole, StepContext } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
 import { frozenBySystem } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
-import { LIVE_READ_ONLY_SQL, openDatabaseSql, UNFREEZE } from '../statements';
+import { LIVE_READ_ONLY_SQL, openDatabaseSql, UNFREEZE, WRITABLE_SESSION } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -58,6 +58,8 @@ export async function openServer(ctx: Ctx, role: ClusterRole, known?: ServerLive
       try {
         const q = attempt === 0 && session ? session : await ctx.connect(role);
         try {
+          // a fresh session of a frozen database is read-only itself
+          if (q !== session) await q.query(WRITABLE_SESSION);
           for (const st of statements) await q.query(st);
         } finally {
           if (q !== session) await (q as Session).end().catch(() => undefined);

@@ -80,7 +80,9 @@ export async function handSourceBack(ctx: Ctx, h: HandBack, cause: string, findi
     };
   }
   try {
-    if (h.fence) await liftFence(h.session ?? (await ctx.db('source')), h.sourceDatabase, h.fence);
+    // liftFence is idempotent: also called on resume, where the fence state of the dead process is not known
+    if (h.session) await liftFence(h.session, h.sourceDatabase, h.fence);
+    else await withSession(ctx, 'source', (s) => liftFence(s, h.sourceDatabase, h.fence));
     const known: ServerLive = { readOnly: true, database: h.sourceDatabase, byDatabase: h.method === 'database', bySystemFile: h.method === 'system' };
     await openServer(ctx, 'source', known, h.session, 3000);
     const at = stamp();
