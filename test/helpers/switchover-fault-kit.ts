@@ -77,6 +77,8 @@ export interface CaseResult {
   acked: number;
   samplesPerServer: Record<string, number>;
   maxSampleGapMs: Record<string, number>;
+  p50SampleGapMs: Record<string, number>;
+  watchedMs: number;
   note?: string;
 }
 
@@ -421,9 +423,11 @@ export function describeCli(r: CliRun): string {
 }
 
 /** Figures of a watch for the report. */
-export function sampleFigures(seen: Seen): Pick<CaseResult, 'acked' | 'samplesPerServer' | 'maxSampleGapMs'> {
+export function sampleFigures(seen: Seen): Pick<CaseResult, 'acked' | 'samplesPerServer' | 'maxSampleGapMs' | 'watchedMs' | 'p50SampleGapMs'> {
   const st = samplingStats(seen.timeline);
   return {
+    watchedMs: seen.timeline.stoppedAt - seen.timeline.startedAt,
+    p50SampleGapMs: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, v.p50GapMs])),
     acked: seen.probe.acked,
     samplesPerServer: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, v.samples])),
     maxSampleGapMs: Object.fromEntries(Object.entries(st).map(([k, v]) => [k, v.maxGapMs])),
