@@ -152,7 +152,7 @@ function runnerKilled(point: string, expectWritable: Role): FaultCase {
       const seen = await watch.stop();
       await finish(b, name, `fault point ${point}`, seen, {
         writable: expectWritable, faultAt: killed.endedAt,
-        note: `resume ended ${statusOf(resumed)}; recovery includes starting a new CLI process`,
+        note: `--resume (started at once) ended ${statusOf(resumed)} after ${resumed.endedAt - resumed.startedAt} ms; recovery includes starting that new CLI process`,
       });
     },
   };
@@ -226,22 +226,25 @@ function serverStopped(role: Role): FaultCase {
       assert.notEqual(first.code, EXIT.succeeded, `the run cannot succeed with the ${role} gone\n${describeCli(first)}`);
       await restartServer(server, { mode: 'immediate' });
       await release(blocker);
-      const resumed = await b.cli(b.resumeArgs(runId));
-      // Without the commit point the source is handed back (the target never opened)
-      if (first.code !== EXIT.aborted) expectExit(resumed, 'aborted', `${name}: resume after the restart aborts`);
+      // Without the commit point the source is handed back (the target never opened): by the run itself, or by
+      // --resume once the server is back. For a stopped target the switchover then completes on the next attempt,
+      // which finds the reverse slot the aborted attempt could not drop on the stopped target.
+      let resumed: CliRun | undefined;
+      if (first.code !== EXIT.aborted) {
+        resumed = await b.cli(b.resumeArgs(runId));
+        expectExit(resumed, 'aborted', `${name}: resume after the restart aborts`);
+      }
       let again: CliRun | undefined;
       if (role === 'target') {
-        // the aborted attempt could not drop its reverse slot on the stopped target: the next attempt accepts it
         again = await b.cli(b.resumeArgs(runId));
         expectExit(again, 'succeeded', `${name}: the next attempt (reverse slot left behind) succeeds`);
       }
+      const slotLeft = first.json?.steps?.find((x) => x.id === 'switchover')?.outputs?.reverseSlotLeft;
       await sleep(300);
       const seen = await watch.stop();
       await finish(b, name, this.where, seen, {
         writable: role === 'target' ? 'target' : 'source', faultAt: stoppedAt,
-        note: role === 'target'
-          ? `first run exit ${first.code}; after the restart --resume ${statusOf(resumed)}; the next --resume succeeded with the reverse slot left behind; recovery measured to the source writable again is in the timeline`
-          : `first run exit ${first.code}; after the restart --resume ${statusOf(resumed)}; recovery includes the switchover timeout and the restart`,
+        note: `first run ${first.json?.status ?? `exit ${first.code}`}${slotLeft ? ` (reverse slot left: ${String(slotLeft).slice(0, 80)})` : ''}${resumed ? `; after the restart --resume ${statusOf(resumed)}` : ''}${again ? `; the next --resume ${statusOf(again)}` : ''}; recovery includes the switchover timeout${first.code === EXIT.aborted ? '' : ' and the restart'}`,
       });
     },
   };

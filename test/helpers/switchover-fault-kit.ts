@@ -25,7 +25,7 @@ import { quoteIdent } from '../../src/core/sql';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 import { clientFor, startTestServers, type LabServer, type TestServers } from './lab';
 import {
-  assertNeverTwoWritable, describeTimeline, samplingStats, settledOneWritableAt, startWritableSampler, type Timeline, type WritableSampler,
+  assertNeverTwoWritable, describeTimeline, samplingStats, firstOneWritableAt, startWritableSampler, type Timeline, type WritableSampler,
 } from './writable-sampler';
 
 export const APP_ROLE = 'app';
@@ -110,7 +110,7 @@ export interface FaultBench {
   /**
    * The guarantees: never two writable servers at any sample; exactly `writable` takes writes at the end; every
    * acknowledged write present exactly once there; and the same rows on the other side when replication carries
-   * them (`replicated`). Returns the measured recovery time (fault → one writable server that stays so).
+   * them (`replicated`). Returns the measured recovery time (fault → the first sample with exactly one writable server).
    */
   assertEndState(seen: Seen, expect: { writable: Role; faultAt?: number; replicated?: boolean; context: string }): Promise<number | undefined>;
   /** After a case, passed or failed: kill its CLI children still running, stop its writer and sampler. */
@@ -317,8 +317,8 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
       assert.equal(v.duplicates, 0, `${ctx}: acknowledged writes duplicated on the ${expect.writable}: ${v.duplicateIds.join(', ')}`);
       assert.ok(v.acked > 0, `${ctx}: the writer had no acknowledged write at all`);
       if (expect.replicated !== false) await assertSameRows(admin, seen.probe.run, expect.writable, other, ctx);
-      const settled = expect.faultAt === undefined ? undefined : settledOneWritableAt(timeline, expect.faultAt);
-      return settled ? Math.max(0, settled.at - expect.faultAt!) : undefined;
+      const back = expect.faultAt === undefined ? undefined : firstOneWritableAt(timeline, expect.faultAt);
+      return back ? Math.max(0, back.at - expect.faultAt!) : undefined;
     },
 
     async endCase() {

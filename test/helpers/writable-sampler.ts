@@ -227,20 +227,17 @@ export function samplingStats(t: Timeline): Record<string, { samples: number; ma
   return out;
 }
 
-/** First time after `from` when exactly one server is writable and stays so until the end of the timeline. */
-export function settledOneWritableAt(t: Timeline, from: number): { at: number; server: string } | undefined {
+/** The first sample at or after `from` at which exactly one server is writable (the recovery point of a fault). */
+export function firstOneWritableAt(t: Timeline, from: number): { at: number; server: string } | undefined {
   const state = new Map<string, Writability>();
-  let candidate: { at: number; server: string } | undefined;
   for (const s of t.samples) {
     if (s.state === 'unknown') continue;
     state.set(s.server, s.state);
     if (s.at < from) continue;
     const writable = [...state].filter(([, st]) => st === 'writable').map(([n]) => n);
-    if (writable.length === 1) {
-      if (!candidate || candidate.server !== writable[0]) candidate = { at: s.at, server: writable[0] };
-    } else candidate = undefined;
+    if (writable.length === 1) return { at: s.at, server: writable[0] };
   }
-  return candidate;
+  return undefined;
 }
 
 /** State changes per server, e.g. "source: writable → read-only at +1203 ms" — for the docs and failure messages. */
