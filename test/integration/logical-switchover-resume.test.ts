@@ -13,8 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureProbeTable, startProbe, type Probe } from '../../src/core/probe';
-import { clientFor, type LabServer } from '../helpers/lab';
-import { APP_PASSWORD, createAppRole, describeRun, multiHost, readOnlyForNewSessions, runLogical, scalar, sleep, startPair, type Pair } from './logical-kit';
+import { Client } from 'pg';
+import { RunConnections } from '../../src/core/runbook/connections';
+import { waitReconnecting } from '../../src/core/runbook/reconnect';
+import { clientFor, restartServer, type LabServer } from '../helpers/lab';
+import { APP_PASSWORD, createAppRole, describeRun, labCluster, multiHost, readOnlyForNewSessions, runLogical, scalar, sleep, startPair, type Pair } from './logical-kit';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'pgpilot-switchover-resume-'));
@@ -85,6 +88,35 @@ describe('switchover resume after the runner was killed inside the window (14 â†
     while (Number(await scalar(pair.tgt, 'SELECT count(*) FROM accounts WHERE balance = -1')) === 0) {
       assert.ok(Date.now() < deadline, 'the row never reached the frozen target');
       await sleep(100);
+    }
+  });
+
+  test('a step wait survives a restart of its server and names the server while it is away', { timeout: 60_000 }, async () => {
+    const conns = new RunConnections({ source: labCluster(pair.source, 'old') }, { readOnly: false, passwords: { source: pair.source.password } });
+    const events: string[] = [];
+    try {
+      const ctx = { db: (r: 'source') => conns.db(r), cluster: () => ({ role: 'source' as const, name: 'old', hosts: `127.0.0.1:${pair.source.port}`, production: false }) };
+      await conns.db('source');
+      const marker = 'after-restart';
+      const waiting = waitReconnecting(ctx, 'source', async (q) => {
+        const r = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [marker]);
+        return r.rows[0].n > 0 ? true : undefined;
+      }, { what: 'a marker session', timeoutMs: 45_000, intervalMs: 50, reconnectMs: 30_000, onConnectionChange: (_s, d) => events.push(d) });
+      waiting.catch(() => undefined);
+      await sleep(200);
+      await restartServer(pair.source);
+      const c = new Client({ host: pair.source.host, port: pair.source.port, user: pair.source.user, password: pair.source.password, database: 'postgres', application_name: marker });
+      await c.connect();
+      try {
+        assert.equal(await waiting, true);
+      } finally {
+        await c.end();
+      }
+      assert.ok(events.some((e) => e.includes('"old"') && e.includes('went away')), events.join(' | '));
+      assert.ok(events.some((e) => e.includes('answers again')), events.join(' | '));
+    } finally {
+      await conns.closeAll();
+      await pair.reconnect();
     }
   });
 

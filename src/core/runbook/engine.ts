@@ -322,7 +322,8 @@ async function dryRunStep<P>(step: StepDefinition<P>, ctx: StepContext<P>, journ
 function selectSteps<P>(runbook: RunbookDefinition<P>, opts: RunOptions<P>, done: (id: string) => boolean): StepDefinition<P>[] {
   if (opts.only) return runbook.steps.filter((s) => s.id === opts.only);
   const untilIndex = opts.until ? runbook.steps.findIndex((s) => s.id === opts.until) : runbook.steps.length - 1;
-  return runbook.steps.filter((s, i) => i <= untilIndex && !done(s.id) && (!s.explicit || opts.finish));
+  // a dry run prints explicit steps too: the operator sees what finishing would run
+  return runbook.steps.filter((s, i) => i <= untilIndex && !done(s.id) && (!s.explicit || opts.finish || opts.dryRun));
 }
 
 function checkOptions<P>(opts: RunOptions<P>): void {

@@ -11,3 +11,4 @@ export { renderAction, renderActions, renderConfirmRequest, renderPlanMarkdown }
 export { APPLICATION_NAME } from './connections';
 export { RUN_LOCK_KEYS, RunLockedError, describeHolder } from './lock';
 export { libpqPassword } from './passwords';
+export { waitReconnecting, isConnectionError, type ReconnectingWait } from './reconnect';

@@ -5,6 +5,7 @@ import { abortRun } from './abortRun';
 import { addNote } from './addNote';
 import type { RunbookCommandContext, RunbookCommandHandler } from './context';
 import { dryRun } from './dryRun';
+import { finishUpgrade } from './finishUpgrade';
 import { openJournal } from './openJournal';
 import { runNextStep } from './runNextStep';
 import { runPgbench } from './runPgbench';
@@ -24,6 +25,7 @@ export const RUNBOOK_COMMANDS: Readonly<Record<string, RunbookCommandHandler>> =
   'pgUpgradePilot.runStep': runStep,
   'pgUpgradePilot.dryRun': dryRun,
   'pgUpgradePilot.abortRun': abortRun,
+  'pgUpgradePilot.finishUpgrade': finishUpgrade,
   'pgUpgradePilot.addNote': addNote,
   'pgUpgradePilot.openJournal': openJournal,
 };

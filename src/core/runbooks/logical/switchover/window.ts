@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { compareLsn } from '../../../catalog';
 import { clientRoutingFor } from '../../../routing';
 import { quoteIdent } from '../../../sql';
+import { waitReconnecting } from '../../../runbook/reconnect';
 import type { Finding, StepContext } from '../../../runbook/types';
 import { compareTables, mismatchFinding, type TableToCompare } from '../compare';
 import { faultPoint } from '../fault-points';
@@ -240,15 +241,16 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
 
 /** Freezes the target's database (or the cluster) for new sessions and waits until a fresh session proves it. */
 async function freezeTarget(ctx: Ctx, tgt: Session): Promise<ServerLive> {
-  let live = await readLive(ctx, 'target');
+  const live = await readLive(ctx, 'target');
   if (live.readOnly) return live;
   for (const st of freezeSql(ctx.params.freezeMethod, live.database)) await tgt.query(st);
-  const deadline = Date.now() + TARGET_FREEZE_BOUND_MS;
-  for (;;) {
-    live = await readLive(ctx, 'target');
-    if (live.readOnly) return live;
-    if (Date.now() > deadline) throw new GateError(`the target is still writable for new sessions ${TARGET_FREEZE_BOUND_MS} ms after its freeze`);
-    await sleep(20);
+  try {
+    return await waitReconnecting(ctx, 'target', async () => {
+      const now = await readLive(ctx, 'target');
+      return now.readOnly ? now : undefined;
+    }, { what: 'the target to be read-only for new sessions', timeoutMs: TARGET_FREEZE_BOUND_MS, intervalMs: 20, reconnectMs: TARGET_FREEZE_BOUND_MS, signal: ctx.signal });
+  } catch (err) {
+    throw new GateError(messageOf(err));
   }
 }
 
