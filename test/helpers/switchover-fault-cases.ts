@@ -274,6 +274,31 @@ const walsenderKilled: FaultCase = {
   },
 };
 
+/**
+ * After the commit point the runner dies and someone reopens the old source by hand before resuming (the journal says
+ * "committed", the live facts say the source takes writes and the target is read-only). Resume must not open the
+ * target on the journal's word: it must start a new attempt (freeze, drain the writes made meanwhile, then open).
+ */
+const sourceReopenedAfterCommit: FaultCase = {
+  name: 'source reopened by hand after the commit point, then resume',
+  where: 'fault point after-commit-journaled (runner killed), then ALTER DATABASE … RESET on the source by a person',
+  endsOpen: true,
+  async run(b, { runId }) {
+    const watch = await b.watch();
+    const killed = await b.cli(b.switchoverArgs(runId), { fault: 'after-commit-journaled:kill' });
+    assert.equal(killed.signal, 'SIGKILL', `the runner should have been killed after its commit point\n${describeCli(killed)}`);
+    await (await b.admin('source')).query('ALTER DATABASE postgres RESET default_transaction_read_only');
+    await watch.sampler.waitFor((l) => l.source === 'writable', 30_000, 'the source writable again (reopened by hand)');
+    const reopenedAt = Date.now();
+    await sleep(1000); // the writer lands on the source again
+    const resumed = await b.cli(b.resumeArgs(runId));
+    expectExit(resumed, 'succeeded', 'resume starts a new attempt (the live facts win over the journal)');
+    await sleep(300);
+    const seen = await watch.stop();
+    await finish(b, this.name, this.where, seen, { writable: 'target', faultAt: reopenedAt, note: `--resume ${statusOf(resumed)}: a new attempt froze, drained and opened; every write made on the reopened source reached the target` });
+  },
+};
+
 /** Every case; `tier` says which run by default. Abort-ending cases first: they reuse one prepared run. */
 export function faultCases(): Array<FaultCase & { tier: Tier }> {
   return [
@@ -292,6 +317,7 @@ export function faultCases(): Array<FaultCase & { tier: Tier }> {
     { ...runnerKilled('after-switchover', 'target'), tier: 'all' },
     { ...serverStopped('target'), tier: 'fast' },
     { ...walsenderKilled, tier: 'fast' },
+    { ...sourceReopenedAfterCommit, tier: 'all' },
   ];
 }
 
