@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { peerConninfo } from '../conninfo';
+import { evaluateDatabaseScope, gatherDatabaseScopeFacts } from '../databases';
 import { gatherSourceFacts, gatherTargetFacts } from '../facts';
 import type { LogicalUpgradeParams } from '../params';
 import { evaluatePreflight, hasErrors } from '../rules';
@@ -64,6 +65,7 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     const src = await gatherSourceFacts(await ctx.db('source'), p, peer.conninfo);
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
     const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
+    findings.push(...evaluateDatabaseScope(await gatherDatabaseScopeFacts(await ctx.db('source'), await ctx.db('target'), p), p));
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer.conninfo, peer.shown));
     const errors = findings.filter((f) => f.severity === 'error');
     const warnings = findings.filter((f) => f.severity === 'warning');
