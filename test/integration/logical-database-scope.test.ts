@@ -100,7 +100,7 @@ describe('database scope: one database upgraded at a time leaves the others writ
     assert.equal(found, vs.length, `${db}: ${vs.length - found} acknowledged write(s) missing on the target`);
   }
 
-  function assertWindowDidNotStop(r: Ran, moved: string, others: Writer[]): void {
+  function assertWindowDidNotStop(r: Ran, moved: string, others: Writer[]): string {
     const sw = stepOf(r, 'switchover');
     const from = Date.parse(String(sw.outputs?.freezeStartedAt));
     const to = Date.parse(String(sw.outputs?.targetOpenedAt));
@@ -110,6 +110,7 @@ describe('database scope: one database upgraded at a time leaves the others writ
       // a window shorter than two writer iterations on a loaded machine proves nothing either way
       if (to - from >= 100) assert.ok(w.within(from, to) > 0, `${w.label} committed nothing during ${moved}'s ${to - from} ms window`);
     }
+    return `${moved}'s window ${to - from} ms; commits inside it: ${others.map((w) => `${w.label} ${w.within(from, to)}`).join(', ')}`;
   }
 
   /** The preflight's findings, as the run journaled them. */
@@ -150,7 +151,7 @@ describe('database scope: one database upgraded at a time leaves the others writ
   let app2: Writer;
   let app3: Writer;
 
-  test('upgrading app1 moves app1 only: app2 and app3 keep committing on the source throughout', async () => {
+  test('upgrading app1 moves app1 only: app2 and app3 keep committing on the source throughout', async (t) => {
     const app1 = await start(pair.source, 'app1');
     app2 = await start(pair.source, 'app2');
     app3 = await start(pair.source, 'app3');
@@ -158,7 +159,7 @@ describe('database scope: one database upgraded at a time leaves the others writ
     const r = await upgrade('app1');
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 4000)}`);
     await sleep(300); // the other writers keep going after the run, too
-    assertWindowDidNotStop(r, 'app1', [app2, app3]);
+    t.diagnostic(assertWindowDidNotStop(r, 'app1', [app2, app3]));
 
     // the preflight named every database and what happens to it
     const f = fates(r);
@@ -187,13 +188,13 @@ describe('database scope: one database upgraded at a time leaves the others writ
     assert.equal(Number(await scalar(pair.src, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'pgpilot_upgrade_app1' AND database = 'app1'")), 1);
   });
 
-  test('a second run upgrades app2 the same way: app3 still writes on the source, app1 stays writable on the target', async () => {
+  test('a second run upgrades app2 the same way: app3 still writes on the source, app1 stays writable on the target', async (t) => {
     const app1New = await start(pair.target, 'app1');
     await sleep(300);
     const r = await upgrade('app2');
     assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.slice(0, 4000)}`);
     await sleep(300);
-    assertWindowDidNotStop(r, 'app2', [app3, app1New]);
+    t.diagnostic(assertWindowDidNotStop(r, 'app2', [app3, app1New]));
 
     const f = fates(r);
     assert.match(f.get('app1') ?? '', /already read-only/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { databaseScopedName, databaseScopedNames } from '../../src/core/runbooks/logical/database-names';
 import { evaluateDatabaseScope, type DatabaseScopeFacts } from '../../src/core/runbooks/logical/databases';
-import { defaultLogicalUpgradeParams, slotNameOf } from '../../src/core/runbooks/logical';
+import { databaseNamedBy, defaultLogicalUpgradeParams, slotNameOf } from '../../src/core/runbooks/logical';
 
 describe('database-scoped default names', () => {
   it('derive the slot names from the database, so two databases of one cluster never share a slot', () => {
@@ -23,6 +23,14 @@ describe('database-scoped default names', () => {
     }
     assert.equal(new Set(slots).size, names.length, slots.join(' '));
     assert.equal(databaseScopedName('pgpilot_upgrade', 'app_1'), 'pgpilot_upgrade_app_1');
+  });
+
+  it('read the database a connection string names (VS Code clusters), or none', () => {
+    assert.equal(databaseNamedBy('host=a,b dbname=app1 user=u'), 'app1');
+    assert.equal(databaseNamedBy('postgresql://u@h:5432/app2?sslmode=require'), 'app2');
+    assert.equal(databaseNamedBy('host=a user=u'), undefined);
+    assert.equal(databaseNamedBy("host='unterminated"), undefined);
+    assert.equal(databaseNamedBy(undefined), undefined);
   });
 
   it('explicit names win over the derived ones (and a resumed run keeps its journaled names)', () => {

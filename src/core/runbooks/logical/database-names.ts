@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseConnString } from '../../conn';
 
 /**
  * Default object names for a one-database upgrade, derived from the database, so that runs for different databases
@@ -32,4 +33,17 @@ export function databaseScopedNames(database: string): DatabaseScopedNames {
   const upgrade = databaseScopedName('pgpilot_upgrade', database);
   const reverse = databaseScopedName('pgpilot_reverse', database);
   return { publication: upgrade, subscription: upgrade, reversePublication: reverse, reverseSubscription: reverse };
+}
+
+/**
+ * The database a connection string names explicitly (dbname=, or the URI's path), without environment or service
+ * lookups; undefined when it names none or cannot be parsed (the caller then keeps the historical default names).
+ */
+export function databaseNamedBy(connection: string | undefined): string | undefined {
+  if (!connection) return undefined;
+  try {
+    return parseConnString(connection).dbname || undefined;
+  } catch {
+    return undefined;
+  }
 }
