@@ -86,10 +86,11 @@ describe('logical upgrade: before any change', { concurrency: 1 }, () => {
     const sub = stepOf(r, 'create-subscription').actions ?? [];
     const sql = sub.flatMap((a) => (a.kind === 'sql' ? a.statements : [])).join('\n');
     assert.match(sql, /CREATE SUBSCRIPTION "pgpilot_upgrade" CONNECTION '.*password=\*{8}.*' PUBLICATION "pgpilot_upgrade"/);
-    assert.match(sql, /ALTER SYSTEM SET default_transaction_read_only = on/);
+    assert.match(sql, /ALTER DATABASE "postgres" SET default_transaction_read_only = on/);
     const sw = (stepOf(r, 'switchover').actions ?? []).flatMap((a) => (a.kind === 'sql' ? a.statements : [])).join('\n');
     assert.match(sw, /pg_terminate_backend/);
-    assert.match(sw, /ALTER SYSTEM RESET default_transaction_read_only/);
+    assert.match(sw, /ALTER DATABASE "postgres" RESET default_transaction_read_only/);
+    assert.match(sw, /THE COMMIT POINT/);
     const schema = stepOf(r, 'copy-schema').actions ?? [];
     assert.ok(schema.some((a) => a.kind === 'host' && a.argv.some((x) => x.includes('--schema-only'))), JSON.stringify(schema));
     const journal = readFileSync(join(journalDir, `${r.runId}.jsonl`), 'utf8');

@@ -4,6 +4,7 @@
  * actions that change it, each verified the same way: open a server (all our freezes undone, a pending reload
  * finished) and reopen the source after an abort.
  */
+import { performance } from 'node:perf_hooks';
 import type { ClusterRole, StepContext } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
 import { frozenBySystem } from '../queries';
@@ -48,10 +49,12 @@ export function openStatements(live: Pick<ServerLive, 'database' | 'byDatabase' 
  * Makes a server writable for new sessions and proves it with fresh sessions (polled: a reload is asynchronous).
  * `session` runs the statements (a fresh one is opened when absent or when it fails).
  */
-export async function openServer(ctx: Ctx, role: ClusterRole, known?: ServerLive, session?: Session, boundMs = 5000): Promise<ServerLive> {
+export async function openServer(ctx: Ctx, role: ClusterRole, known?: ServerLive, session?: Session, boundMs = 5000): Promise<ServerLive & { openedAt?: { wall: number; mono: number } }> {
   const deadline = Date.now() + boundMs;
   let live = known ?? (await readLive(ctx, role));
   let lastError = '';
+  /** When the last opening statement completed (the proof by a fresh session follows). */
+  let openedAt: { wall: number; mono: number } | undefined;
   for (let attempt = 0; ; attempt++) {
     const statements = openStatements(live);
     if (statements.length) {
@@ -61,6 +64,7 @@ export async function openServer(ctx: Ctx, role: ClusterRole, known?: ServerLive
           // a fresh session of a frozen database is read-only itself
           if (q !== session) await q.query(WRITABLE_SESSION);
           for (const st of statements) await q.query(st);
+          openedAt = { wall: Date.now(), mono: performance.now() };
         } finally {
           if (q !== session) await (q as Session).end().catch(() => undefined);
         }
@@ -70,7 +74,7 @@ export async function openServer(ctx: Ctx, role: ClusterRole, known?: ServerLive
     }
     try {
       live = await readLive(ctx, role);
-      if (!live.readOnly) return live;
+      if (!live.readOnly) return { ...live, openedAt };
     } catch (err) {
       lastError = messageOf(err);
     }

@@ -84,8 +84,8 @@ export async function handSourceBack(ctx: Ctx, h: HandBack, cause: string, findi
     if (h.session) await liftFence(h.session, h.sourceDatabase, h.fence);
     else await withSession(ctx, 'source', (s) => liftFence(s, h.sourceDatabase, h.fence));
     const known: ServerLive = { readOnly: true, database: h.sourceDatabase, byDatabase: h.method === 'database', bySystemFile: h.method === 'system' };
-    await openServer(ctx, 'source', known, h.session, 3000);
-    const at = stamp();
+    const opened = await openServer(ctx, 'source', known, h.session, 3000);
+    const at = opened.openedAt ?? stamp(); // when the opening statement completed (proved writable just after)
     await withSession(ctx, 'source', async (s) => {
       for (const role of h.loginRoles) await s.query(roleLoginSql(role, true));
     });

@@ -21,7 +21,7 @@ import { backendPid, currentDatabase, display, findPublication, findSubscription
 import { messageOf, sleep, type Session } from '../session';
 import {
   commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
-  setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL,
+  setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL, UNFREEZE,
 } from '../statements';
 import { checkGate } from './gate';
 import { openServer, openStatements, readLive, type ServerLive } from './live';
@@ -56,6 +56,13 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   try {
     // ---- preparation (the source still takes writes) ----
     sourceDatabase = await currentDatabase(s.srcCtl);
+    // An earlier attempt killed between ALTER SYSTEM and its reload leaves a freeze pending on the source (the file says
+    // on, new sessions still write): undo it now, or any later reload would freeze the whole cluster.
+    const srcLive = await readLive(ctx, 'source');
+    if (srcLive.bySystemFile && !srcLive.readOnly) {
+      for (const st of UNFREEZE) await s.srcCtl.query(st);
+      outputs.pendingSourceFreezeUndone = true;
+    }
     const ourPids = await Promise.all([s.srcCtl, s.srcSpare, s.srcSeq, s.srcCmp].filter((x): x is Session => !!x).map(backendPid));
     const tgtPids = await Promise.all([s.tgtCtl, s.tgtCmp].filter((x): x is Session => !!x).map(backendPid));
     const srcOids = await sequenceOids(s.srcCtl);
