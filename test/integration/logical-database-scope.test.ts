@@ -16,7 +16,7 @@ import type { Client } from 'pg';
 import { journalPath, parseJournal } from '../../src/core/runbook';
 import type { Finding } from '../../src/core/runbook/types';
 import { clientFor, type LabServer } from '../helpers/lab';
-import { scalar, sleep, startPair, type Pair } from './logical-kit';
+import { catalogSnapshot, scalar, sleep, startPair, type Pair } from './logical-kit';
 
 const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 22700) + 100;
@@ -216,5 +216,18 @@ describe('database scope: one database upgraded at a time leaves the others writ
     // both runs' slots coexist, each with its database's name
     const slots = (await pair.src.query("SELECT slot_name::text AS s FROM pg_replication_slots WHERE slot_name LIKE 'pgpilot_upgrade%' ORDER BY 1")).rows.map((x) => x.s);
     assert.deepEqual(slots, ['pgpilot_upgrade_app1', 'pgpilot_upgrade_app2']);
+  });
+  test('a run whose slot name another database already uses is refused before anything changes, naming that database', async () => {
+    const before = await on(pair.source, 'app3', (c) => catalogSnapshot(c));
+    const targetBefore = await on(pair.target, 'app3', (c) => catalogSnapshot(c));
+    const r = await cli(['logical-upgrade', '--source', conn(pair.source, 'app3'), '--target', conn(pair.target, 'app3'), '--journal', journal,
+      '--subscription', 'pgpilot_upgrade_app1', '--yes', '--json'], env);
+    assert.equal(r.code, 1, `${r.stderr}\n${r.stdout.slice(0, 2000)}`);
+    const collision = preflightFindings(r).find((f) => f.id === 'slot-name-collision');
+    assert.equal(collision?.severity, 'error');
+    assert.match(collision!.message, /"pgpilot_upgrade_app1".*database "app1"/);
+    assert.equal(await on(pair.source, 'app3', (c) => catalogSnapshot(c)), before, 'nothing changed on the source');
+    assert.equal(await on(pair.target, 'app3', (c) => catalogSnapshot(c)), targetBefore, 'nothing changed on the target');
+    assert.deepEqual(app3.errors, [], 'app3 kept writing');
   });
 });
