@@ -37,8 +37,9 @@ Connections (libpq connection strings, keyword/value or URI; multi-host allowed;
   They are never printed and never journaled.
 
 Runbook parameters:
-  --publication NAME          Publication on the source (default ${defaults('publication')}).
-  --subscription NAME         Subscription on the target, also its slot name (default ${defaults('subscription')}).
+  --publication NAME          Publication on the source (default pgpilot_upgrade_<database>).
+  --subscription NAME         Subscription on the target, also its slot name (default pgpilot_upgrade_<database>:
+                              runs for different databases of one cluster never share a slot name).
   --lag-threshold BYTES       Start the switchover only when the subscriber is at most this far behind
                               (default ${defaults('lagThresholdBytes')}).
   --switchover-timeout SECONDS
@@ -170,7 +171,8 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     clientRouting: routingParamsFrom(f.routing),
     allowTargetRows: f.allowTargetRows,
   };
-  return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }));
+  const database = await resolveConn(parseConnString(f.source!)).then((r) => r.dbname, () => undefined); // a bad --source is reported where it is connected
+  return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }, database));
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -24,7 +24,7 @@ const loaders: Record<string, () => Promise<LoadedRunbook>> = {
         subscriberConnection: clusters.source?.subscriberConnection,
         reverseReplication: true, // a way back after the switchover, as the CLI does unless --no-reverse
         ...partial,
-      }),
+      }, m.databaseNamedBy(clusters.source?.connection)), // names per database: one-database runs never share a slot
     };
   },
   ...HOST_RUNBOOK_LOADERS, // rolling switchover, minor upgrade

@@ -19,6 +19,7 @@ import { explainMissingTargetDatabase } from './missing-database';
 
 export { defaultLogicalUpgradeParams, validateLogicalUpgradeParams, LOGICAL_UPGRADE_DEFAULTS, slotNameOf } from './params';
 export type { LogicalUpgradeParams, TableName } from './params';
+export { databaseNamedBy, databaseScopedNames } from './database-names';
 export { evaluatePreflight } from './rules';
 export { guardedSwitchover, checkGate, GateError } from './switchover';
 

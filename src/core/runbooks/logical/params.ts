@@ -1,4 +1,5 @@
 import type { ClientRoutingParams } from '../../routing/types';
+import { databaseScopedNames } from './database-names';
 
 /** Parameters of the logical major-upgrade runbook; JSON-safe (they are journaled), never a password. */
 export interface TableName {
@@ -97,10 +98,15 @@ export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.f
   freezeMethod: 'database',
 });
 
-/** The defaults with `partial` on top; throws a clear error for values that cannot work. */
-export function defaultLogicalUpgradeParams(partial: Partial<LogicalUpgradeParams> = {}): LogicalUpgradeParams {
+/**
+ * The defaults with `partial` on top; throws a clear error for values that cannot work. With `database` (the
+ * source connection's database), the default publication/subscription/slot names are derived from it
+ * (pgpilot_upgrade_<db>, pgpilot_reverse_<db>), so one-database runs on one cluster cannot collide.
+ */
+export function defaultLogicalUpgradeParams(partial: Partial<LogicalUpgradeParams> = {}, database?: string): LogicalUpgradeParams {
   const p: LogicalUpgradeParams = {
     ...LOGICAL_UPGRADE_DEFAULTS,
+    ...(database === undefined ? {} : databaseScopedNames(database)),
     schemas: [...LOGICAL_UPGRADE_DEFAULTS.schemas],
     tables: [...LOGICAL_UPGRADE_DEFAULTS.tables],
     freezeRoles: [...LOGICAL_UPGRADE_DEFAULTS.freezeRoles],

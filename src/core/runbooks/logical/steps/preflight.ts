@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { checkClientRouting } from '../../../routing';
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { peerConninfo } from '../conninfo';
+import { evaluateDatabaseScope, gatherDatabaseScopeFacts } from '../databases';
 import { gatherSourceFacts, gatherTargetFacts, type SourceFacts, type TargetFacts } from '../facts';
 import { evaluateSafety, replicationPrivileges, targetTablesWithRows } from '../preflight-safety';
 import type { LogicalUpgradeParams } from '../params';
@@ -77,6 +78,7 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
     const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
     findings.push(...(await safetyFindings(ctx, src, tgt, peer.user)));
+    findings.push(...evaluateDatabaseScope(await gatherDatabaseScopeFacts(await ctx.db('source'), await ctx.db('target'), p), p));
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer.conninfo, peer.shown));
     findings.push(...(await checkClientRouting(ctx)));
     const errors = findings.filter((f) => f.severity === 'error');
