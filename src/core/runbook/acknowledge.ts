@@ -64,3 +64,21 @@ async function askThroughConfirm(ui: RunnerUi, req: AcknowledgeRequest): Promise
 export function findingText(f: Finding): string {
   return `[${f.severity}] ${f.message}${f.fix ? ` — Fix: ${f.fix}` : ''}`;
 }
+
+/** The findings of a step as markdown: errors, then warnings, then information; object/consequence and fix each. */
+export function renderFindingsMarkdown(stepTitle: string, findings: Finding[]): string {
+  const order: Finding['severity'][] = ['error', 'warning', 'info'];
+  const heading = { error: 'Errors — the run cannot go on until they are fixed', warning: 'Warnings — each must be acknowledged', info: 'Information' };
+  const out = [`# Findings of "${stepTitle}"`, ''];
+  for (const sev of order) {
+    const list = findings.filter((f) => f.severity === sev);
+    if (!list.length) continue;
+    out.push(`## ${heading[sev]} (${list.length})`, '');
+    for (const f of list) {
+      out.push(`- **${f.id}**${f.cluster ? ` (on the ${f.cluster})` : ''}: ${f.message}`);
+      if (f.fix) out.push(`  - Fix: ${f.fix}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
