@@ -6,6 +6,7 @@
  *   destructive, or a disruptive step on a production cluster (the switchover) → type the cluster's name
  * And the effects themselves (what changes where, the outage, how to undo), for the prompt.
  */
+import { runsLocally } from './statements-doc';
 import type { ClusterInfo, ConfirmationLevel, PlannedAction, Risk } from './types';
 
 export interface ConfirmationPolicy {
@@ -48,10 +49,11 @@ export function expectedWriteOutage(risk: Risk, touched: ClusterInfo[], params: 
 
 /** One line per cluster: how many statements / commands / waits this step runs there. */
 export function effectsOf(actions: PlannedAction[], touched: ClusterInfo[]): string[] {
-  const byRole = new Map<string, { sql: number; host: number; manual: number; wait: number }>();
+  const byRole = new Map<string, { sql: number; host: number; local: number; manual: number; wait: number }>();
   for (const a of actions) {
-    const e = byRole.get(a.cluster) ?? { sql: 0, host: 0, manual: 0, wait: 0 };
+    const e = byRole.get(a.cluster) ?? { sql: 0, host: 0, local: 0, manual: 0, wait: 0 };
     if (a.kind === 'sql') e.sql += a.statements.filter((s) => !s.trim().startsWith('--')).length;
+    else if (runsLocally(a)) e.local += 1;
     else e[a.kind] += 1;
     byRole.set(a.cluster, e);
   }
@@ -60,6 +62,7 @@ export function effectsOf(actions: PlannedAction[], touched: ClusterInfo[]): str
     const what = [
       e.sql ? `${e.sql} SQL statement(s)` : '',
       e.host ? `${e.host} command(s) on its host` : '',
+      e.local ? `${e.local} client command(s) run on this machine, connecting to it` : '',
       e.manual ? `${e.manual} manual action(s)` : '',
       e.wait ? `${e.wait} wait(s)` : '',
     ].filter(Boolean).join(', ') || 'nothing';

@@ -160,6 +160,7 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
       }
       const ack = await acknowledgePending(allEvents(), jw, ui, { runId, clusters, operator });
       if (!ack.acknowledged) {
+        if (signal.aborted) return await finish('aborted', `aborted by the operator before "${step.title}"`);
         return await finish('paused', `the warnings of "${ack.stepTitle}" were not acknowledged; the run is paused before "${step.title}" (resume run ${runId} to continue)`, step.id, 'declined');
       }
       ui.progress(`${step.title} (${i + 1}/${selected.length})`, i / selected.length);
@@ -177,6 +178,7 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
     // warnings of the last step run are asked for now, while the operator is looking (a resume asks again if not)
     const ack = await acknowledgePending(allEvents(), jw, ui, { runId, clusters, operator });
     if (!ack.acknowledged) {
+      if (signal.aborted) return await finish('aborted', `aborted by the operator before "${next.title}"`);
       return await finish('paused', `the warnings of "${ack.stepTitle}" were not acknowledged; the run is paused before "${next.title}" (resume run ${runId} to continue)`, last?.id, 'declined');
     }
     return await finish('paused', `paused${last ? ` after "${last.title}"` : ''}; next: "${next.title}"`, last?.id, opts.only ? 'only' : 'until');

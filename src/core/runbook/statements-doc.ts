@@ -88,3 +88,9 @@ export function renderStatementsMarkdown(req: ConfirmRequest, tools: ToolVersion
   if (!req.actions.length) out.push('(nothing to execute)', '');
   return out.join('\n');
 }
+
+/** The plan as plain text with, above each action, where it runs (the modal's preview; the CLI's listing). */
+export function renderActionsWithPlace(actions: PlannedAction[], clusters: ClusterInfo[]): string[] {
+  if (!actions.length) return ['(nothing to execute)'];
+  return actions.flatMap((a) => [`${a.kind === 'sql' ? '--' : '#'} ${whereItRuns(a, clusters)}`, ...renderAction(a).slice(1)]);
+}

@@ -12,7 +12,7 @@
 import * as vscode from 'vscode';
 import { renderFindingsMarkdown } from '../../core/runbook/acknowledge';
 import { typedAnswerMatches } from '../../core/runbook/confirm';
-import { renderActions } from '../../core/runbook/render';
+import { renderActionsWithPlace } from '../../core/runbook/statements-doc';
 import type { AcknowledgeRequest, ConfirmRequest, RunnerUi } from '../../core/runbook/types';
 import type { Logger } from '../log';
 import { confirmManualHost, isManualHostRequest } from './hostSteps';
@@ -228,7 +228,7 @@ export class VsCodeRunnerUi implements RunnerUi {
 
 /** A modal's detail must fit on a small screen (the web workbench does not scroll it): effects first, then a preview. */
 export function detailOf(req: ConfirmRequest): string {
-  const lines = renderActions(req.actions).flatMap((l) => l.split('\n'));
+  const lines = renderActionsWithPlace(req.actions, req.clusters).flatMap((l) => l.split('\n'));
   const shown = lines.length > MAX_DETAIL_LINES
     ? [...lines.slice(0, MAX_DETAIL_LINES), t('… {0} more lines: choose Show Statements to see them all', lines.length - MAX_DETAIL_LINES)]
     : lines;
