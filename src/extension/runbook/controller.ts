@@ -96,6 +96,8 @@ export class RunController {
               this.store.markActive(runId, abort);
             } else {
               this.store.refresh(source);
+              // the step may have created or dropped publications, subscriptions, slots, or frozen a server
+              if (e.type === 'step-finished') for (const id of Object.values(req.clusterIds)) if (id) this.services.refreshTree(id);
             }
           },
         });

@@ -87,6 +87,7 @@ async function importLab(page, server, lab) {
 export const tests = [
   {
     title: 'operator: the target picker, a blocking findings prompt, a confirmation still pending after 30 s',
+    timeoutMs: 6 * 60_000,
     async run({ page, server, lab, artifacts }) {
       const pg14 = lab.servers.find((s) => s.major === 14);
       const pg16 = lab.servers.find((s) => s.major === 16);
