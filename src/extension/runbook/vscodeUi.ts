@@ -20,8 +20,10 @@ import type { PendingQuestions } from './pending';
 import type { StatementsDocuments } from './statementsView';
 
 const t = vscode.l10n.t;
-const MAX_DETAIL_LINES = 10;
-const MAX_WHY_CHARS = 280;
+const MAX_DETAIL_LINES = 6;
+const MAX_LINE_CHARS = 110;
+const MAX_WHY_CHARS = 200;
+const MAX_UNDO_CHARS = 220;
 
 export interface ProgressSink {
   report(value: { message?: string; increment?: number }): void;
@@ -226,18 +228,26 @@ export class VsCodeRunnerUi implements RunnerUi {
   }
 }
 
-/** A modal's detail must fit on a small screen (the web workbench does not scroll it): effects first, then a preview. */
+/**
+ * A modal's detail must fit on a 900-pixel-high screen with its buttons (the web workbench does not scroll it): the
+ * reason and the undo shortened, the effects, the outage, then a short preview of the statements (lines cut);
+ * everything else is one click away in Show Statements.
+ */
 export function detailOf(req: ConfirmRequest): string {
-  const lines = renderActionsWithPlace(req.actions, req.clusters).flatMap((l) => l.split('\n'));
-  const shown = lines.length > MAX_DETAIL_LINES
-    ? [...lines.slice(0, MAX_DETAIL_LINES), t('… {0} more lines: choose Show Statements to see them all', lines.length - MAX_DETAIL_LINES)]
+  const lines = renderActionsWithPlace(req.actions, req.clusters).flatMap((l) => l.split('\n')).map((l) => shorten(l, MAX_LINE_CHARS));
+  const max = req.writeOutage ? MAX_DETAIL_LINES / 2 : MAX_DETAIL_LINES; // the outage and undo take room
+  const shown = lines.length > max
+    ? [...lines.slice(0, max), t('… {0} more lines: choose Show Statements to see them all', lines.length - max)]
     : lines;
-  const why = req.why.length > MAX_WHY_CHARS ? `${req.why.slice(0, MAX_WHY_CHARS).replace(/\s+\S*$/, '')} …` : req.why;
   const effects = req.effects?.length ? [t('Changes:'), ...req.effects.map((e) => `• ${e}`)].join('\n') : '';
   return [
-    why, effects,
+    shorten(req.why, MAX_WHY_CHARS), effects,
     req.writeOutage ? t('Expected write outage: {0}', req.writeOutage) : '',
-    req.undo ? t('How to undo: {0}', req.undo) : '',
+    req.undo ? t('How to undo: {0}', shorten(req.undo, MAX_UNDO_CHARS)) : '',
     shown.join('\n'),
   ].filter(Boolean).join('\n\n');
+}
+
+function shorten(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max).replace(/\s+\S*$/, '')} …` : text;
 }

@@ -91,7 +91,8 @@ const dialogBox = (page) => page.locator('.monaco-dialog-box');
 /** Clicks `button` in the open dialog and waits until it is gone. */
 async function answer(page, button) {
   const box = dialogBox(page);
-  await box.locator('.dialog-buttons a.monaco-button', { hasText: new RegExp(`^${button}$`) }).first().click();
+  // a DOM click: the workbench must not depend on the pointer reaching a button (a tall dialog on a small screen)
+  await box.locator('.dialog-buttons a.monaco-button', { hasText: new RegExp(`^${button}$`) }).first().evaluate((b) => b.click());
   await box.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
 }
 

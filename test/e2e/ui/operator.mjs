@@ -47,7 +47,7 @@ async function dialogText(page) {
 }
 
 async function clickDialogButton(page, label) {
-  await dialog(page).locator('.dialog-buttons a.monaco-button', { hasText: label }).first().click();
+  await dialog(page).locator('.dialog-buttons a.monaco-button', { hasText: label }).first().evaluate((b) => b.click());
 }
 
 async function waitFor(what, fn, ms = 60_000) {
