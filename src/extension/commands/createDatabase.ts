@@ -25,7 +25,7 @@ export async function createDatabase(ctx: CommandContext, arg?: unknown): Promis
   const create = t('Create Database');
   const choice = await vscode.window.showWarningMessage(
     t('Create the database "{0}" on {1}?', name, cluster.name),
-    { modal: true, detail: t('Runs on {0} (connected to its "{1}" database as {2}):\n\n{3};', cluster.name, MAINTENANCE_DB, resolved.user, statement) },
+    { modal: true, detail: `${t('Runs on {0} (connected to its "{1}" database as {2}):', cluster.name, MAINTENANCE_DB, resolved.user)}\n\n${statement};` },
     create,
   );
   if (choice !== create) return undefined;
