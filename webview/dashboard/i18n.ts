@@ -47,6 +47,8 @@ const ES: Record<string, string> = {
   warning: 'aviso',
   'Fix:': 'Solución:',
   'After the switchover: watching the reverse path and the new primary.': 'Tras la conmutación: se vigila la ruta inversa y el nuevo primario.',
+  'new primary (publishes back)': 'nuevo primario (publica de vuelta)',
+  'old server (reverse subscriber)': 'servidor anterior (suscriptor inverso)',
   'a step is running…': 'un paso está en ejecución…',
   'every step is done': 'todos los pasos están hechos',
   Step: 'Paso',

@@ -195,6 +195,13 @@ class Dashboard {
     setText(this.status, `updated ${new Date(s.at).toLocaleTimeString()} · ${s.tookMs} ms${this.polling ? '' : ' · paused'}`);
     if (live) setText(this.notice, '');
     this.clusters.update(s.clusters);
+    if (this.switchedOver) {
+      // watching the reverse path: the "source" is the new primary, the "target" the old server
+      for (const card of this.clusters.el.querySelectorAll<HTMLElement>('.cluster-card')) {
+        const role = card.querySelector('.card-role');
+        if (role) setText(role, card.dataset.role === 'source' ? L('new primary (publishes back)') : L('old server (reverse subscriber)'));
+      }
+    }
     this.readiness.update(s.readiness, s.ready);
     this.chart.push(s.lag, s.lagThresholdBytes); // a sample the init history already holds is ignored
     this.lagFigures.set('bytes', s.lag.bytes === null ? '—' : formatBytes(s.lag.bytes));

@@ -100,7 +100,7 @@ async function answer(page, button) {
  * Answers whatever the run asks right now: a warning → Acknowledge, a confirmation → Run, the typed-name box of a
  * destructive step → the name it asks for. false when nothing is asked.
  */
-async function answerAnyQuestion(page) {
+async function answerAnyQuestion(page, frame) {
   if (await dialogBox(page).isVisible().catch(() => false)) {
     const text = await dialogBox(page).innerText();
     await answer(page, /Warning \d+ of \d+/.test(text) ? 'Acknowledge' : 'Run');
@@ -110,10 +110,18 @@ async function answerAnyQuestion(page) {
   if (await box.isVisible().catch(() => false)) {
     const title = await box.locator('.quick-input-title').innerText().catch(() => '');
     if (/Destructive step|Production cluster/.test(title)) {
-      const expected = await box.locator('.quick-input-box input').getAttribute('placeholder');
-      await answerQuickInput(page, expected ?? '');
+      const input = box.locator('.quick-input-box input');
+      const expected = await input.getAttribute('placeholder');
+      await input.fill(expected ?? '', { timeout: 5000 }).then(() => page.keyboard.press('Enter')).catch(() => undefined);
       return true;
     }
+  }
+  // the question was hidden (focus moved): it is still pending, and the dashboard's banner brings it back
+  const again = frame?.locator('.waiting-banner:not([hidden]) vscode-button.show-question');
+  if (again && await again.isVisible().catch(() => false)) {
+    await again.click();
+    await page.waitForTimeout(500);
+    return true;
   }
   return false;
 }
@@ -151,7 +159,7 @@ async function runStepsUntil(page, frame, title, deadlineMs = 300_000) {
     // Either VS Code asks (a modal, a typed name, warnings to acknowledge) or the step runs at once (read-only).
     for (;;) {
       if (Date.now() > deadline) throw new Error(`timed out running "${label}"`);
-      if (await answerAnyQuestion(page)) continue;
+      if (await answerAnyQuestion(page, frame)) continue;
       const status = await stepStatus(frame, label);
       const buttonBack = (await button.getAttribute('disabled')) === null;
       if (status === 'failed') throw new Error(`step "${label}" failed: ${await frame.locator('.run-panel').innerText()}`);
