@@ -119,7 +119,10 @@ async function answerAnyQuestion(page, frame) {
   // the question was hidden (focus moved): it is still pending, and the dashboard's banner brings it back
   const again = frame?.locator('.waiting-banner:not([hidden]) vscode-button.show-question');
   if (again && await again.isVisible().catch(() => false)) {
-    await again.click();
+    // the question may be about to appear (the banner comes first): only a question still unseen is brought back
+    await page.waitForTimeout(1500);
+    if (await dialogBox(page).isVisible().catch(() => false) || await box.isVisible().catch(() => false)) return true;
+    await again.click({ timeout: 3000 }).catch(() => undefined);
     await page.waitForTimeout(500);
     return true;
   }
