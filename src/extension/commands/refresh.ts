@@ -19,7 +19,8 @@ export function refresh(ctx: CommandContext, arg?: unknown): string | undefined 
     ctx.explorer.refresh();
     // clusters marked unreachable (or refusing) are tried again now, not only when expanded
     for (const c of ctx.registry.list()) {
-      if (ctx.status.get(c.id).state === 'error') void ctx.explorer.connectCluster(c.id).catch(() => undefined);
+      // the connection manager updates the cluster's status (and so its row) either way; never a password prompt
+      if (ctx.status.get(c.id).state === 'error') void ctx.connections.get(c.id, { interactive: false }).catch(() => undefined);
     }
     return undefined;
   }

@@ -138,9 +138,7 @@ export class VsCodeRunnerUi implements RunnerUi {
   private async simple(req: ConfirmRequest): Promise<Answer> {
     const run = t('Run');
     const show = t('Show Statements');
-    const answer = await vscode.window.showInformationMessage(
-      t('Run "{0}"? (reversible)', req.title), { modal: true, detail: detailOf(req) }, run, show,
-    );
+    const answer = await askModal('info', t('Run "{0}"? (reversible)', req.title), detailOf(req), run, show);
     return answer === run ? 'run' : answer === show ? 'show' : 'no';
   }
 
@@ -148,7 +146,7 @@ export class VsCodeRunnerUi implements RunnerUi {
   private async modal(req: ConfirmRequest): Promise<Answer> {
     const run = t('Run');
     const show = t('Show Statements');
-    const answer = await vscode.window.showWarningMessage(t('Disruptive step: {0}', req.title), { modal: true, detail: detailOf(req) }, run, show);
+    const answer = await askModal('warning', t('Disruptive step: {0}', req.title), detailOf(req), run, show);
     return answer === run ? 'run' : answer === show ? 'show' : 'no';
   }
 
@@ -203,17 +201,14 @@ export class VsCodeRunnerUi implements RunnerUi {
     for (let i = 0; i < req.findings.length;) {
       const f = req.findings[i];
       const where = f.cluster ? req.clusters.find((c) => c.role === f.cluster) : undefined;
-      const answer = await vscode.window.showWarningMessage(
+      const answer = await askModal('warning',
         t('Warning {0} of {1} from "{2}": acknowledge it to go on', i + 1, req.findings.length, req.stepTitle),
-        {
-          modal: true,
-          detail: [
-            f.message,
-            f.fix ? t('Fix: {0}', f.fix) : '',
-            where ? t('On the {0} {1} ({2})', where.role, where.name, where.hosts) : '',
-            t('Not acknowledging pauses the run before anything else changes.'),
-          ].filter(Boolean).join('\n\n'),
-        },
+        [
+          f.message,
+          f.fix ? t('Fix: {0}', f.fix) : '',
+          where ? t('On the {0} {1} ({2})', where.role, where.name, where.hosts) : '',
+          t('Not acknowledging pauses the run before anything else changes.'),
+        ].filter(Boolean).join('\n\n'),
         ack, all,
       );
       if (answer === ack) {
@@ -225,6 +220,20 @@ export class VsCodeRunnerUi implements RunnerUi {
       await reshown();
     }
     return true;
+  }
+}
+
+/**
+ * A modal dialog; where the workbench refuses modal dialogs (an extension-test host: "refused to show dialog in
+ * tests") the same question as a notification, which PendingQuestions keeps visible in the status bar.
+ */
+async function askModal(kind: 'info' | 'warning', message: string, detail: string, ...buttons: string[]): Promise<string | undefined> {
+  const show = kind === 'info' ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+  try {
+    return await show(message, { modal: true, detail }, ...buttons);
+  } catch (err) {
+    if (!/refused to show dialog/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    return show(`${message} — ${detail.split('\n')[0]}`, ...buttons);
   }
 }
 
