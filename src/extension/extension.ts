@@ -53,13 +53,16 @@ export function activate(context: vscode.ExtensionContext): PgUpgradePilotApi {
   };
   registerCommands(context, { services, registry, connections: pool, passwords, status, explorer, treeView, log: log('command') });
   // A failing feature must not take the explorer down with it.
+  let pending: ReturnType<typeof registerRunbookFeature>['pending'] | undefined;
   try {
-    explorer.setRunSource(registerRunbookFeature(services).runs);
+    const runbooks = registerRunbookFeature(services);
+    explorer.setRunSource(runbooks.runs);
+    pending = runbooks.pending;
   } catch (err) {
     log('activation').error(`the runbook feature failed to register: ${errorMessage(err)}`);
   }
   try {
-    registerDashboardFeature(services);
+    registerDashboardFeature(services, pending);
   } catch (err) {
     log('activation').error(`the dashboard feature failed to register: ${errorMessage(err)}`);
   }

@@ -19,11 +19,13 @@ import { killAllCodeServersSync, ROOT, startCodeServerInRange } from './lib/code
 import { build, installCodeServer, packageVsix, startLab } from './lib/project.mjs';
 import { seconds, withTimeout } from './lib/timing.mjs';
 
-const HARD_TIMEOUT_MS = 15 * 60_000; // a normal run takes ~2.5 min (+1.5 min install on a fresh machine); CI: ~30 min for all
+const HARD_TIMEOUT_MS = 25 * 60_000; // a normal run takes ~2.5 min (+1.5 min install on a fresh machine); CI: ~30 min for all
 const MOCHA_TIMEOUT_MS = 6 * 60_000;
 const UI_TEST_TIMEOUT_MS = 3 * 60_000;
-const CODE_SERVER_PORTS = [21600, 21679]; // scripts/bench-activation.mjs uses 21680-21699
-const LAB_PORT_BASE = 21700;
+// PGUP_E2E_PORT_BASE moves both (parallel worktrees): code-server on base..base+79, the lab from base+100.
+const PORT_BASE = Number(process.env.PGUP_E2E_PORT_BASE) || 21600;
+const CODE_SERVER_PORTS = [PORT_BASE, PORT_BASE + 79]; // scripts/bench-activation.mjs uses 21680-21699
+const LAB_PORT_BASE = PORT_BASE + 100;
 const LAB_VERSIONS = ['14', '16'];
 const RESULT_MARKER = 'PGUP_E2E_MOCHA_RESULT'; // printed by test/e2e/suite/index.ts
 const WORKBENCH_ERROR = '[workbench error] '; // lib/browser.mjs: console errors the extension caused
@@ -139,7 +141,7 @@ async function runUiTests(lab, vsix) {
     try {
       server = await startCodeServerInRange(CODE_SERVER_PORTS, { name: `ui-${slug}`, artifacts: LOGS, vsix, env: { PGUP_E2E_LAB: lab.file } });
       browser = await launchBrowser({ consoleLog: join(LOGS, `ui-${slug}-browser-console.log`) });
-      await withTimeout(test.run({ page: browser.page, server, lab, artifacts: ARTIFACTS }), UI_TEST_TIMEOUT_MS, test.title);
+      await withTimeout(test.run({ page: browser.page, server, lab, artifacts: ARTIFACTS }), test.timeoutMs ?? UI_TEST_TIMEOUT_MS, test.title);
       if (browser.extensionErrors.length) throw new Error(`the workbench logged errors caused by the extension:\n${browser.extensionErrors.join('\n')}`);
       record(`UI: ${test.title}`, true, '', Date.now() - start);
     } catch (e) {

@@ -190,8 +190,8 @@ if (process.env[CHILD_ENV]) {
       assert.equal(r.steps[0].outputs?.applicationName, 'pg-upgrade-pilot');
       assert.equal((await sql<{ n: number }>(pg12, 'engine_kill', 'SELECT count(*)::int AS n FROM "engine_test"."items"'))[0].n, 100);
 
-      // production cluster: every changing step asked for the cluster's name
-      assert.deepEqual(ui.requests.map((q) => [q.stepId, q.level, q.typedConfirmation]), [['finish', 'typed', 'orders-prod']]);
+      // production cluster, reversible step: one click with the effects listed (typed names are for disruptive/destructive)
+      assert.deepEqual(ui.requests.map((q) => [q.stepId, q.level, q.typedConfirmation]), [['finish', 'confirm', undefined]]);
 
       const events = await readJournal(r.journalFile);
       assert.equal(events.filter((e) => e.type === 'step-started' && e.stepId === 'load').length, 2);

@@ -7,11 +7,12 @@ import { formatBytes, formatDuration } from '../../src/core/catalog/format';
 import { TableSet, type TablesDelta } from '../../src/core/monitor/tableDelta';
 import type { DashboardSnapshot } from '../../src/core/monitor/types';
 import {
-  isHostMessage, type DashboardState, type DashboardTarget, type HostMessage, type InitMessage, type WebviewMessage,
+  isHostMessage, type DashboardState, type DashboardTarget, type HostMessage, type InitMessage, type RunView, type WebviewMessage,
 } from '../../src/core/protocol/dashboard';
 import { LagChart } from './chart';
 import { h, setText, toggle } from './dom';
 import './elements';
+import { L } from './i18n';
 import { RunPanel } from './run';
 import {
   ClustersView, FiguresView, longTransactionRows, ReadinessView, SimpleTable, slotRows, standbyRows, subscriptionRows,
@@ -41,11 +42,11 @@ class Dashboard {
   private stateFilter: DashboardState['stateFilter'] = '';
   private readonly stats: Stats = { updates: 0, lastMs: 0, maxMs: 0 };
 
-  private readonly title = h('h1', {}, 'Upgrade Dashboard');
+  private readonly title = h('h1', {}, L('Upgrade Dashboard'));
   private readonly status = h('span', { class: 'status-line', role: 'status' });
   private readonly spinner = h('vscode-progress-ring', { class: 'busy', 'aria-label': 'polling' });
-  private readonly pauseButton = h('vscode-button', { secondary: true, class: 'pause' }, 'Pause');
-  private readonly refreshButton = h('vscode-button', { secondary: true, class: 'refresh' }, 'Refresh');
+  private readonly pauseButton = h('vscode-button', { secondary: true, class: 'pause', title: 'Pause or resume the dashboard\'s polling of the servers (the run itself is not affected)' }, L('Pause updates'));
+  private readonly refreshButton = h('vscode-button', { secondary: true, class: 'refresh' }, L('Refresh'));
   private readonly notice = h('div', { class: 'notice', role: 'alert' });
   private readonly run: RunPanel;
   private readonly runSection: HTMLElement;
@@ -67,6 +68,9 @@ class Dashboard {
   private readonly standbys = new SimpleTable(['Name', 'Kind', 'Client', 'State', 'Sync', 'Write lag', 'Flush lag', 'Replay lag', 'Replay lag (bytes)'], undefined, 'No WAL sender connected.');
   private readonly longTx = new SimpleTable(['PID', 'User', 'Application', 'State', 'Open for'], undefined, 'No long transaction.');
   private readonly longTxSection: HTMLElement;
+  private readonly readinessSection: HTMLElement;
+  /** After the switchover the readiness to switch over means nothing: the panel watches the reverse path instead. */
+  private switchedOver = false;
   private readonly countBadges = new Map<string, HTMLElement>();
   private polling = true;
 
@@ -91,22 +95,23 @@ class Dashboard {
     stateSelect.addEventListener('change', () => this.setFilter(this.filter, stateSelect.value));
     this.tableList.setFilter(this.filter, this.stateFilter ?? '');
 
-    this.runSection = section('Runbook', this.run.el);
-    this.tablesSection = section('Tables', this.counts, this.progress,
+    this.runSection = section(L('Runbook'), this.run.el);
+    this.tablesSection = section(L('Tables'), this.counts, this.progress,
       h('div', { class: 'filter-bar' }, filterField, stateSelect, this.filterCount), this.tableList.el, this.omitted);
-    this.subsSection = section('Subscriptions', this.subs.el);
-    this.longTxSection = section('Long transactions on the source', this.longTx.el);
+    this.subsSection = section(L('Subscriptions'), this.subs.el);
+    this.longTxSection = section(L('Long transactions on the source'), this.longTx.el);
+    this.readinessSection = section(L('Switchover readiness'), h('div', { class: 'verdict-line' }, this.readiness.verdict), this.readiness.el);
     const app = h('main', { class: 'dashboard' },
       h('header', { class: 'top' }, this.title, h('div', { class: 'top-actions' }, this.spinner, this.status, this.refreshButton, this.pauseButton)),
       this.notice,
       this.runSection,
       this.clusters.el,
-      section('Switchover readiness', h('div', { class: 'verdict-line' }, this.readiness.verdict), this.readiness.el),
-      section('Replication lag (last 10 minutes)', this.lagFigures.el, this.chart.canvas),
+      this.readinessSection,
+      section(L('Replication lag (last 10 minutes)'), this.lagFigures.el, this.chart.canvas),
       this.tablesSection,
       this.subsSection,
-      section('Replication slots', this.slots.el),
-      section('WAL senders and standbys', this.standbys.el),
+      section(L('Replication slots'), this.slots.el),
+      section(L('WAL senders and standbys'), this.standbys.el),
       this.longTxSection);
     document.body.append(app);
     this.runSection.hidden = true;
@@ -141,7 +146,7 @@ class Dashboard {
         break;
       case 'run':
         this.runSection.hidden = false;
-        this.run.update(m.run);
+        this.showRun(m.run);
         break;
       case 'polling':
         this.setPolling(m.polling, m.reason);
@@ -163,14 +168,21 @@ class Dashboard {
     document.body.dataset.kind = m.target.kind;
     if (m.run) {
       this.runSection.hidden = false;
-      this.run.update(m.run);
+      this.showRun(m.run);
     } else this.runSection.hidden = true;
     if (m.snapshot) this.snapshot(m.snapshot, m.tables ?? { reset: true, upsert: m.snapshot.tables.listed, remove: [] }, false);
   }
 
+  private showRun(run: RunView): void {
+    this.run.update(run);
+    this.switchedOver = run.phase === 'switched-over' || run.phase === 'finished';
+    this.readinessSection.hidden = this.switchedOver;
+    this.subsSection.dataset.reverse = String(this.switchedOver);
+  }
+
   private setPolling(polling: boolean, reason?: string): void {
     this.polling = polling;
-    setText(this.pauseButton, polling ? 'Pause' : 'Resume');
+    setText(this.pauseButton, polling ? L('Pause updates') : L('Resume updates'));
     this.spinner.hidden = !polling;
     document.body.dataset.polling = String(polling);
     if (!polling && reason) setText(this.status, `paused: ${reason}`);
@@ -183,6 +195,13 @@ class Dashboard {
     setText(this.status, `updated ${new Date(s.at).toLocaleTimeString()} · ${s.tookMs} ms${this.polling ? '' : ' · paused'}`);
     if (live) setText(this.notice, '');
     this.clusters.update(s.clusters);
+    if (this.switchedOver) {
+      // watching the reverse path: the "source" is the new primary, the "target" the old server
+      for (const card of this.clusters.el.querySelectorAll<HTMLElement>('.cluster-card')) {
+        const role = card.querySelector('.card-role');
+        if (role) setText(role, card.dataset.role === 'source' ? L('new primary (publishes back)') : L('old server (reverse subscriber)'));
+      }
+    }
     this.readiness.update(s.readiness, s.ready);
     this.chart.push(s.lag, s.lagThresholdBytes); // a sample the init history already holds is ignored
     this.lagFigures.set('bytes', s.lag.bytes === null ? '—' : formatBytes(s.lag.bytes));

@@ -2,10 +2,12 @@
 import { formatDuration } from '../../src/core/catalog/format';
 import type { RunView, WebviewMessage } from '../../src/core/protocol/dashboard';
 import { h, replaceChildren, setText } from './dom';
+import { L } from './i18n';
+import { RunStatusView } from './runStatus';
 import { SimpleTable } from './sections';
 
 const STATUS_LABEL: Record<string, string> = {
-  pending: 'pending', running: 'running', succeeded: 'succeeded', failed: 'failed', skipped: 'skipped', aborted: 'aborted',
+  pending: L('pending'), running: L('running'), succeeded: L('succeeded'), failed: L('failed'), skipped: L('skipped'), aborted: L('aborted'),
 };
 
 function time(iso?: string): string {
@@ -17,16 +19,18 @@ function time(iso?: string): string {
 export class RunPanel {
   readonly el: HTMLElement;
   private readonly summary = h('div', { class: 'run-summary' });
-  private readonly steps = new SimpleTable(['#', 'Step', 'Status', 'Started', 'Finished', 'Duration', 'Confirmed by'], ['4%', '36%', '12%', '11%', '11%', '10%', '16%']);
-  private readonly nextButton = h('vscode-button', { class: 'run-next' }, 'Run next step');
+  private readonly steps = new SimpleTable(['#', L('Step'), L('Status'), L('Started'), L('Finished'), L('Duration'), L('Confirmed by')], ['5%', '35%', '12%', '11%', '11%', '10%', '16%']);
+  private readonly status: RunStatusView;
+  private readonly nextButton = h('vscode-button', { class: 'run-next' }, L('Run next step'));
   private readonly nextHint = h('span', { class: 'run-next-hint' });
-  private readonly exportButton = h('vscode-button', { secondary: true, class: 'export-record' }, 'Export upgrade record');
+  private readonly exportButton = h('vscode-button', { secondary: true, class: 'export-record' }, L('Export upgrade record'));
   private readonly notes = h('ul', { class: 'notes' });
   private readonly noteInput = h('vscode-textarea', { rows: 2, placeholder: 'A note for the run journal and the upgrade record (never a password)', class: 'note-input' });
-  private readonly noteButton = h('vscode-button', { secondary: true, class: 'add-note' }, 'Add note');
+  private readonly noteButton = h('vscode-button', { secondary: true, class: 'add-note' }, L('Add note'));
   private run: RunView | undefined;
 
   constructor(private readonly post: (m: WebviewMessage) => void) {
+    this.status = new RunStatusView(post);
     this.nextButton.addEventListener('click', () => {
       if (!this.run || this.nextButton.hasAttribute('disabled')) return;
       this.nextButton.setAttribute('disabled', '');
@@ -43,9 +47,10 @@ export class RunPanel {
     });
     this.el = h('div', { class: 'run-panel' },
       this.summary,
+      this.status.el,
       h('div', { class: 'run-actions' }, this.nextButton, this.nextHint, this.exportButton),
       this.steps.el,
-      h('h3', {}, 'Operator notes'),
+      h('h3', {}, L('Operator notes')),
       this.notes,
       h('div', { class: 'note-form' }, this.noteInput, this.noteButton));
   }
@@ -56,17 +61,19 @@ export class RunPanel {
     this.summary.dataset.status = run.status;
     const next = run.steps.find((s) => s.id === run.nextStepId);
     const finished = run.status === 'succeeded' || run.status === 'aborted';
-    const can = !run.busy && !run.dryRun && !finished && !!next && run.status !== 'running';
+    this.status.update(run);
+    const can = !run.busy && !run.waitingFor && !run.dryRun && !finished && !!next && run.status !== 'running';
     if (can) this.nextButton.removeAttribute('disabled');
     else this.nextButton.setAttribute('disabled', '');
-    setText(this.nextButton, next ? `Run next step: ${next.title}` : 'Run next step');
-    setText(this.nextHint, run.busy ? 'a step is running…' : run.status === 'running' ? 'the run is executing' : finished ? `run ${run.status}` : !next ? 'every step is done' : '');
+    setText(this.nextButton, next ? `${L('Run next step')}: ${next.title}` : L('Run next step'));
+    // never "running" while the run only waits for the operator (the banner above has the button for that)
+    setText(this.nextHint, run.waitingFor ? '' : run.busy ? L('a step is running…') : run.status === 'running' ? L('a step is running…') : finished ? `run ${run.status}` : !next ? L('every step is done') : '');
     this.steps.setRows(run.steps.map((s, i) => [
       String(i + 1), s.title, STATUS_LABEL[s.status] ?? s.status, time(s.startedAt), time(s.finishedAt),
       s.durationMs === undefined ? '' : formatDuration(s.durationMs / 1000), s.confirmedBy ?? '',
     ]), run.steps.map((s) => `step-${s.status}${s.id === run.nextStepId ? ' step-next' : ''}`));
     replaceChildren(this.notes, run.notes.length
       ? run.notes.map((nt) => h('li', {}, h('span', { class: 'note-meta' }, `${new Date(nt.ts).toLocaleString()}${nt.by ? ` · ${nt.by}` : ''}`), ' ', nt.text))
-      : [h('li', { class: 'muted' }, 'No note yet.')]);
+      : [h('li', { class: 'muted' }, L('No note yet.'))]);
   }
 }

@@ -22,7 +22,8 @@ export const SERVER_OVERVIEW_SQL = `SELECT
     WHERE has_database_privilege(d.oid, 'CONNECT')) AS total_database_size,
   current_database() AS current_database,
   current_user AS current_user_name,
-  current_setting('is_superuser') = 'on' AS is_superuser`;
+  current_setting('is_superuser') = 'on' AS is_superuser,
+  current_setting('default_transaction_read_only') = 'on' AS default_read_only`;
 
 export async function fetchServerOverview(q: Queryable): Promise<ServerOverview> {
   const { rows } = await q.query<Row>(SERVER_OVERVIEW_SQL);
@@ -47,6 +48,7 @@ export async function fetchServerOverview(q: Queryable): Promise<ServerOverview>
     currentDatabase: reqStr(r.current_database, 'current_database()'),
     currentUser: reqStr(r.current_user_name, 'current_user'),
     isSuperuser: reqBool(r.is_superuser, 'is_superuser'),
+    defaultReadOnly: r.default_read_only === true,
   };
 }
 
@@ -58,7 +60,9 @@ export function listDatabasesSql(v: ServerVersion): string {
   CASE WHEN has_database_privilege(d.oid, 'CONNECT') THEN pg_database_size(d.oid)::float8 END AS size_bytes,
   pg_encoding_to_char(d.encoding) AS encoding,
   d.datallowconn AS allow_connections,
-  d.datistemplate AS is_template
+  d.datistemplate AS is_template,
+  EXISTS (SELECT 1 FROM pg_db_role_setting s WHERE s.setdatabase = d.oid AND s.setrole = 0
+    AND 'default_transaction_read_only=on' = ANY (s.setconfig)) AS read_only
 FROM pg_database d
 ORDER BY d.datistemplate, d.datname`;
 }
@@ -72,5 +76,6 @@ export async function listDatabases(q: Queryable, v: ServerVersion): Promise<Dat
     encoding: reqStr(r.encoding, 'encoding'),
     allowConnections: reqBool(r.allow_connections, 'datallowconn'),
     isTemplate: reqBool(r.is_template, 'datistemplate'),
+    readOnly: r.read_only === true,
   }));
 }

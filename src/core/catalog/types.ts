@@ -26,6 +26,8 @@ export interface ServerOverview {
   currentDatabase: string;
   currentUser: string;
   isSuperuser: boolean;
+  /** default_transaction_read_only is on for this session: the server (ALTER SYSTEM) or this database is frozen. */
+  defaultReadOnly?: boolean;
 }
 
 export interface DatabaseInfo {
@@ -35,6 +37,8 @@ export interface DatabaseInfo {
   encoding: string;
   allowConnections: boolean;
   isTemplate: boolean;
+  /** ALTER DATABASE … SET default_transaction_read_only = on (a database frozen by a switchover). */
+  readOnly?: boolean;
 }
 
 export interface PublicationInfo {

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ensureLibraryLinks } from './hydrate';
 import type { InstalledBuild } from './types';
 
 /** npm package whose aliases (pg12 … pg18, pg15old, pg16old) hold the server builds. */
@@ -30,6 +31,7 @@ function readBuild(alias: string, pkgDir: string): InstalledBuild | undefined {
     if (pkg.name !== BUILD_PACKAGE || !m || !existsSync(join(binDir, 'postgres'))) return undefined;
     const major = Number(m[1]);
     const minor = Number(m[2]);
+    ensureLibraryLinks(pkgDir); // npm may have skipped the package's postinstall (install-script policy)
     return { alias, version: `${major}.${minor}`, major, minor, packageVersion: pkg.version as string, binDir };
   } catch {
     return undefined;

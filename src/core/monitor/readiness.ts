@@ -15,6 +15,7 @@ const tables = (x: number) => `${n(x)} table${x === 1 ? '' : 's'}`;
 export function tablesReady(subs: SubscriptionView[], t: TablesView, reachable: boolean): ReadinessItem {
   if (!reachable) return { id: 'tables-ready', ok: null, detail: 'target not reachable' };
   if (subs.length === 0) return { id: 'tables-ready', ok: false, detail: 'no subscription on the target yet' };
+  if (t.total === 0) return { id: 'tables-ready', ok: false, detail: 'the subscription has no table yet' };
   const notReady = t.total - t.counts.r;
   if (notReady > 0) return { id: 'tables-ready', ok: false, detail: `${n(notReady)} of ${tables(t.total)} not ready` };
   const disabled = subs.filter((s) => !s.enabled || !s.workerRunning).map((s) => s.name);

@@ -4,17 +4,19 @@
  *
  *   host → webview: HostMessage     init | snapshot | run | polling | notice
  *     (a snapshot's non-ready tables travel as a TablesDelta beside it: snapshot.tables.listed is sent empty)
- *   webview → host: WebviewMessage  ready | runNextStep | exportRecord | addNote | refresh | setPolling
+ *   webview → host: WebviewMessage  ready | runNextStep | showQuestion | exportRecord | addNote | refresh | setPolling
  *
  * Everything the webview sends is untrusted: the host accepts it only through parseWebviewMessage, which rejects
  * unknown types, missing or extra fields, wrong types and oversize strings. Nothing here may carry a secret:
  * clusters travel as registry ids and display names, never as connection strings.
  */
 import type { TablesDelta } from '../monitor/tableDelta';
+import type { RunPhase } from '../monitor/phase';
 import type { DashboardSnapshot, LagSample } from '../monitor/types';
 
 export type { DashboardSnapshot, LagSample } from '../monitor/types';
 export type { TablesDelta } from '../monitor/tableDelta';
+export type { RunPhase } from '../monitor/phase';
 
 export const DASHBOARD_VIEW_TYPE = 'pgUpgradePilot.dashboard';
 export const PROTOCOL_VERSION = 1;
@@ -66,6 +68,33 @@ export interface RunView {
   notes: RunNoteView[];
   /** A step started from this panel is executing: the "Run next step" button waits. */
   busy: boolean;
+  /** preparing → copying → catching up → ready → switched over → finished (src/core/monitor/phase.ts). */
+  phase?: RunPhase;
+  /** The question the run waits on in this window: a pinned banner with a button that shows it again. */
+  waitingFor?: string;
+  /** The switchover's measured result, once it happened. */
+  result?: RunResultView;
+  /** Errors and warnings of the run's steps, with who acknowledged each warning. */
+  findings?: FindingView[];
+}
+
+export interface RunResultView {
+  /** The measured write-unavailable window (switchover outputs.writeUnavailableMs). */
+  writeUnavailableMs?: number;
+  /** Acknowledged commits missing on the new server (a write probe's verification); undefined: not verified. */
+  lostCommits?: number;
+  ackedCommits?: number;
+}
+
+export interface FindingView {
+  stepId: string;
+  id: string;
+  severity: 'error' | 'warning' | 'info';
+  cluster?: string;
+  message: string;
+  fix?: string;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
 }
 
 // ---- host → webview ----
@@ -98,6 +127,8 @@ export type HostMessage =
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'runNextStep'; runId: string }
+  /** Show the question the run waits on (it stays open in the extension host until answered). */
+  | { type: 'showQuestion'; runId: string }
   | { type: 'exportRecord'; runId: string }
   | { type: 'addNote'; runId: string; text: string }
   | { type: 'refresh' }
@@ -181,6 +212,7 @@ export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
       bad = checkKeys(raw, ['type']);
       return bad ? fail(`${type}: ${bad}`) : { ok: true, value: { type } };
     case 'runNextStep':
+    case 'showQuestion':
     case 'exportRecord':
       bad = checkKeys(raw, ['type', 'runId']);
       if (bad) return fail(`${type}: ${bad}`);

@@ -26,6 +26,7 @@ export interface ContextDeps<P> {
 export function scrubbedUi(ui: RunnerUi, redactor: Redactor): RunnerUi {
   return {
     confirm: (req) => ui.confirm(redactor.value(req)),
+    acknowledge: ui.acknowledge ? (req) => ui.acknowledge!(redactor.value(req)) : undefined,
     progress: (message, fraction) => ui.progress(redactor.text(message), fraction),
     log: (level, message) => ui.log(level, redactor.text(message)),
   };

@@ -5,7 +5,8 @@
  */
 import { userInfo } from 'node:os';
 import { parseConnString, resolveConn } from '../conn';
-import { confirmationFor } from './confirm';
+import { acknowledgePending } from './acknowledge';
+import { confirmationFor, effectsOf, expectedWriteOutage } from './confirm';
 import { RunConnections } from './connections';
 import { makeStepContext, scrubbedUi } from './context';
 import { journalPath, JournalError, JournalWriter, nowIso, readJournal, newRunId, terminateTornLine } from './journal';
@@ -167,9 +168,14 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
           return await finish('failed', `stopped before "${step.title}": ${messageOf(err)}`);
         }
       }
+      const ack = await acknowledgePending(allEvents(), jw, ui, { runId, clusters, operator });
+      if (!ack.acknowledged) {
+        if (signal.aborted) return await finish('aborted', `aborted by the operator before "${step.title}"`);
+        return await finish('paused', `the warnings of "${ack.stepTitle}" were not acknowledged; the run is paused before "${step.title}" (resume run ${runId} to continue)`, step.id, 'declined');
+      }
       ui.progress(`${step.title} (${i + 1}/${selected.length})`, i / selected.length);
       running.stepId = step.id;
-      const end = await runStep(step, ctx, { journal: jw, ui, operator, infos, outputs });
+      const end = await runStep(step, ctx, { journal: jw, ui, operator, infos, outputs, params: opts.params as Record<string, unknown> });
       if (end.kind === 'paused') {
         return await finish('paused', `"${step.title}" was declined; the run is paused (resume run ${runId} to continue)`, step.id, 'declined');
       }
@@ -185,6 +191,12 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
         : `${runbook.title}: all ${runbook.steps.length} steps done`);
     }
     const last = selected[selected.length - 1];
+    // warnings of the last step run are asked for now, while the operator is looking (a resume asks again if not)
+    const ack = await acknowledgePending(allEvents(), jw, ui, { runId, clusters, operator });
+    if (!ack.acknowledged) {
+      if (signal.aborted) return await finish('aborted', `aborted by the operator before "${next.title}"`);
+      return await finish('paused', `the warnings of "${ack.stepTitle}" were not acknowledged; the run is paused before "${next.title}" (resume run ${runId} to continue)`, last?.id, 'declined');
+    }
     return await finish('paused', `paused${last ? ` after "${last.title}"` : ''}; next: "${next.title}"`, last?.id, opts.only ? 'only' : 'until');
   } catch (err) {
     // an unexpected error (the journal could not be written, a dialog failed): report it, journal it if possible
@@ -206,6 +218,7 @@ interface StepDeps {
   operator: string;
   infos: Partial<Record<ClusterRole, ClusterInfo>>;
   outputs: Map<string, Record<string, unknown>>;
+  params: Record<string, unknown>;
 }
 
 type StepResult = { kind: StepEnd; message: string };
@@ -258,6 +271,7 @@ async function runStep<P>(step: StepDefinition<P>, ctx: StepContext<P>, d: StepD
     const answer = await ui.confirm({
       runId: ctx.runId, stepId: step.id, title: step.title, why: step.why, risk: step.risk, actions, clusters: touched,
       typedConfirmation: policy.typedConfirmation, level: policy.level,
+      effects: effectsOf(actions, touched), writeOutage: expectedWriteOutage(step.risk, touched, d.params), undo: step.rollbackHint,
     });
     await journal.append({ type: 'decision', ts: nowIso(), stepId: step.id, confirmed: answer.confirmed && !ctx.signal.aborted, by: answer.by ?? d.operator, risk: step.risk });
     if (ctx.signal.aborted) {
@@ -386,6 +400,7 @@ function resultOf<P>(runbook: RunbookDefinition<P>, events: JournalEvent[], runI
     steps: steps.map((s) => ({
       id: s.id, title: s.title, risk: s.risk, status: s.status === 'running' ? 'pending' : s.status,
       durationMs: s.durationMs, outputs: s.outputs, message: s.message, actions: s.actions, rollbackHint: s.rollbackHint,
+      findings: s.findings,
     })),
   };
 }

@@ -59,6 +59,9 @@ export function summarizeRun(events: JournalEvent[], opts: SummarizeOptions = {}
         steps.set(e.stepId, { ...prev, status: e.status, finishedAt: e.ts, durationMs: e.durationMs, message: e.message, outputs: e.outputs ?? prev.outputs, findings: e.findings, rollbackHint: e.rollbackHint });
         break;
       }
+      case 'finding-acknowledged':
+        (summary.acknowledgements ??= []).push({ stepId: e.stepId, findingId: e.findingId, by: e.by, at: e.at });
+        break;
       case 'note':
         summary.notes.push({ ts: e.ts, text: e.text, stepId: e.stepId, by: e.by });
         break;

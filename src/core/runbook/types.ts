@@ -61,6 +61,22 @@ export interface ConfirmRequest {
   typedConfirmation?: string;
   /** How to ask, decided by the engine from risk + production (see confirmationFor). */
   level?: ConfirmationLevel;
+  /** What changes where, one line per cluster (effectsOf), shown in the prompt itself. */
+  effects?: string[];
+  /** The expected write outage of a disruptive/destructive step, in words (expectedWriteOutage). */
+  writeOutage?: string;
+  /** How to undo the step (its rollbackHint). */
+  undo?: string;
+}
+
+/** Warnings a settled step produced, to be acknowledged one by one before the run goes on. */
+export interface AcknowledgeRequest {
+  runId: string;
+  stepId: string;
+  stepTitle: string;
+  /** Only severity 'warning' (errors stop the run, infos need nothing). */
+  findings: Finding[];
+  clusters: ClusterInfo[];
 }
 
 /** none: read-only; confirm: show statements + yes/no; modal: blocking warning; typed: type the cluster's name. */
@@ -68,6 +84,11 @@ export type ConfirmationLevel = 'none' | 'confirm' | 'modal' | 'typed';
 
 export interface RunnerUi {
   confirm(req: ConfirmRequest): Promise<{ confirmed: boolean; by?: string }>;
+  /**
+   * Every warning listed (object, consequence, fix), each acknowledged explicitly; false pauses the run. Without it
+   * the engine asks through confirm() (a CLI --yes acknowledges in the operator's name).
+   */
+  acknowledge?(req: AcknowledgeRequest): Promise<{ acknowledged: boolean; by?: string }>;
   progress(message: string, fraction?: number): void;
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
 }
@@ -149,6 +170,8 @@ export type JournalEvent =
   | { type: 'note'; ts: string; text: string; stepId?: string; by?: string }
   /** A step's protocol reached a named point (StepContext.checkpoint), journaled durably before the step went on. */
   | { type: 'checkpoint'; ts: string; stepId: string; name: string; data?: Record<string, unknown> }
+  /** The operator acknowledged a warning of a step before the run went on (at = ts). */
+  | { type: 'finding-acknowledged'; ts: string; at: string; stepId: string; findingId: string; message: string; by: string }
   | { type: 'snapshot'; ts: string; role: ClusterRole; version?: ServerVersion; data: Record<string, unknown> }
   /** abandoned: set by abortRun (the operator gave the run up; UIs stop offering it). A cancelled run can go on. */
   | { type: 'run-finished'; ts: string; status: 'succeeded' | 'failed' | 'aborted'; message?: string; abandoned?: boolean }
@@ -211,6 +234,8 @@ export interface RunResultStep {
   actions?: PlannedAction[];
   /** Set on a failed step. */
   rollbackHint?: string;
+  /** What the step found (preflight errors and warnings). */
+  findings?: Finding[];
 }
 
 // ---- Reading journals back (listRuns / summarizeRun) ----
@@ -252,6 +277,8 @@ export interface RunSummary {
   /** In runbook order when summarizeRun got the runbook (pending steps included), else in journal order. */
   steps: StepRecord[];
   notes: { ts: string; text: string; stepId?: string; by?: string }[];
+  /** Warnings the operator acknowledged (finding-acknowledged events), in order. */
+  acknowledgements?: { stepId: string; findingId: string; by: string; at: string }[];
   /** First step that is neither succeeded nor skipped (needs the runbook). */
   nextStepId?: string;
 }

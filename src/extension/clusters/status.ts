@@ -70,3 +70,8 @@ export function connectErrorAttempts(err: unknown): ConnectAttempt[] | undefined
   const attempts = (err as { attempts?: unknown } | null)?.attempts;
   return Array.isArray(attempts) && attempts.length ? (attempts as ConnectAttempt[]) : undefined;
 }
+
+/** The database a "does not exist" message names, e.g. 'database "orders" does not exist' → orders. */
+export function missingDatabaseOf(message: string): string | undefined {
+  return /database "((?:[^"]|"")+)" does not exist/.exec(message)?.[1];
+}

@@ -13,6 +13,7 @@ import { editCluster } from './editCluster';
 import { forgetPassword } from './forgetPassword';
 import { importLabClusters } from './importLabClusters';
 import { markProduction } from './markProduction';
+import { createDatabase } from './createDatabase';
 import { openPsql } from './openPsql';
 import { reenterPassword } from './reenterPassword';
 import { refresh } from './refresh';
@@ -31,6 +32,7 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'pgUpgradePilot.renameCluster': renameCluster,
   'pgUpgradePilot.removeCluster': removeCluster,
   'pgUpgradePilot.testConnection': testConnection,
+  'pgUpgradePilot.createDatabase': createDatabase,
   'pgUpgradePilot.copyConnectionString': copyConnectionString,
   'pgUpgradePilot.openPsql': openPsql,
   'pgUpgradePilot.refresh': refresh,

@@ -14,9 +14,12 @@ import { journalDirOf, RunReader } from './runs';
 
 const t = vscode.l10n.t;
 
-function langOf(arg: unknown): RecordLang {
+/** The record's language: the argument, else the pgUpgradePilot.recordLanguage setting, else ("auto") the UI's. */
+export function langOf(arg: unknown): RecordLang {
   const given = option(arg, 'lang', isString);
   if (given === 'en' || given === 'es') return given;
+  const setting = vscode.workspace.getConfiguration('pgUpgradePilot').get<string>('recordLanguage', 'auto');
+  if (setting === 'en' || setting === 'es') return setting;
   return vscode.env.language.toLowerCase().startsWith('es') ? 'es' : 'en';
 }
 

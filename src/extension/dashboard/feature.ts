@@ -40,9 +40,9 @@ async function resolveRunTarget(services: ExtensionServices, arg: unknown): Prom
   return picked ? { kind: 'run', runId: picked.runId } : undefined;
 }
 
-export function registerDashboardFeature(services: ExtensionServices): void {
+export function registerDashboardFeature(services: ExtensionServices, pending?: PanelDeps['pending']): void {
   const log = componentLogger(services.log, 'dashboard');
-  const deps: PanelDeps = { services, log };
+  const deps: PanelDeps = { services, log, pending };
   const register = (id: string, fn: (...args: unknown[]) => Promise<unknown>) =>
     services.context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       log.debug(id);

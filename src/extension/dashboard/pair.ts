@@ -4,6 +4,9 @@ import type { DashboardTarget } from '../../core/protocol/dashboard';
 import type { ClusterInfo } from '../../core/runbook/types';
 import type { ExtensionServices } from '../services';
 
+/** A subscription name no run uses: after a switchover without reverse replication, no subscription is watched. */
+export const REVERSE_NONE = 'pgpilot-no-reverse-replication';
+
 export interface PairPlan {
   pair: MonitorPair;
   /** The run's subscription, lag threshold … (from its parameters). */
@@ -35,7 +38,7 @@ export function pairOf(services: ExtensionServices, target: Exclude<DashboardTar
 }
 
 /** A run's clusters (journaled with their registry ids when the run was started from VS Code). */
-export function pairOfRun(services: ExtensionServices, clusters: ClusterInfo[], params: Record<string, unknown>): PairPlan | string {
+export function pairOfRun(services: ExtensionServices, clusters: ClusterInfo[], params: Record<string, unknown>, opts: { reversed?: boolean } = {}): PairPlan | string {
   const byRole = (role: string) => clusters.find((c) => c.role === role);
   const need = (c: ClusterInfo | undefined) => {
     if (!c?.id) return undefined;
@@ -49,6 +52,12 @@ export function pairOfRun(services: ExtensionServices, clusters: ClusterInfo[], 
     const t = need(target);
     if (!s || !t) return 'The clusters of this run are not registered in this window (a CLI run?): the dashboard shows its journal only.';
     const subscription = typeof params.subscription === 'string' ? params.subscription : undefined;
+    if (opts.reversed) {
+      // switched over: the new primary (old target) publishes back to the old source when reverse replication runs;
+      // the forward subscription is disabled on purpose and is not watched any more
+      const reverse = params.reverseReplication === true && typeof params.reverseSubscription === 'string' ? params.reverseSubscription : REVERSE_NONE;
+      return { pair: { source: monitored(services, t, target!.name), target: monitored(services, s, source!.name) }, subscription: reverse, lagThresholdBytes: lag };
+    }
     return { pair: { source: monitored(services, s, source!.name), target: monitored(services, t, target!.name) }, subscription, lagThresholdBytes: lag };
   }
   const primary = byRole('primary') ?? byRole('server');

@@ -6,19 +6,22 @@
  */
 import * as vscode from 'vscode';
 import type { DashboardSnapshot, ReplicationMonitor, TableSyncRow } from '../../core/monitor';
+import { watchesReversePath } from '../../core/monitor/phase';
 import { diffTables } from '../../core/monitor/tableDelta';
 import {
-  DASHBOARD_VIEW_TYPE, parseWebviewMessage, PROTOCOL_VERSION, type DashboardTarget, type HostMessage, type WebviewMessage,
+  DASHBOARD_VIEW_TYPE, parseWebviewMessage, PROTOCOL_VERSION, type DashboardTarget, type HostMessage, type RunView, type WebviewMessage,
 } from '../../core/protocol/dashboard';
 import { errorMessage, type Logger } from '../log';
 import type { ExtensionServices } from '../services';
 import { dashboardHtml, newNonce } from './html';
 import { pairOf, pairOfRun, type PairPlan } from './pair';
-import { journalDirOf, RunReader, runView } from './runs';
+import { journalDirOf, RunReader, runView, type LoadedRun } from './runs';
 
 export interface PanelDeps {
   services: ExtensionServices;
   log: Logger;
+  /** The questions runs wait on in this window (the runbook feature's PendingQuestions). */
+  pending?: { get(runId: string): { title: string } | undefined; onDidChange: vscode.Event<void> };
 }
 
 export const MIN_POLL_MS = 250;
@@ -63,6 +66,8 @@ export class DashboardPanel implements vscode.Disposable {
   private ticking: Promise<void> | undefined;
   private userPaused = false;
   private busy = false;
+  /** Watching the reverse path (after the switchover). */
+  private reversed = false;
   private disposed = false;
   private title = 'PG Upgrade';
   /** The table rows the webview holds (what the next delta is computed against); undefined = send them all. */
@@ -80,6 +85,7 @@ export class DashboardPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),
       panel.onDidChangeViewState(() => this.visibilityChanged()),
+      ...(deps.pending ? [deps.pending.onDidChange(() => void this.pushRun().catch(() => undefined))] : []),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('pgUpgradePilot.dashboard.pollIntervalMs')) this.schedule(0);
       }),
@@ -207,14 +213,18 @@ export class DashboardPanel implements vscode.Disposable {
     if (!this.reader) return false;
     const { run, changed } = await this.reader.read();
     if (!changed) return false;
-    if (this.plan === undefined) {
-      this.setPlan(pairOfRun(this.deps.services, run.summary.clusters, run.summary.params));
+    // after the switchover the forward subscription is disabled on purpose: watch the reverse path / the new primary
+    const view = this.viewOf(run);
+    const reversed = watchesReversePath(view.phase ?? 'preparing');
+    if (this.plan === undefined || reversed !== this.reversed) {
+      this.reversed = reversed;
+      this.setPlan(pairOfRun(this.deps.services, run.summary.clusters, run.summary.params, { reversed }));
       if (typeof this.plan === 'string') this.post({ type: 'notice', level: 'info', message: this.plan });
     }
     const names = run.summary.clusters.map((c) => c.name).join(' → ');
     this.title = vscode.l10n.t('Upgrade Dashboard: {0} ({1})', run.title, names);
     this.panel.title = this.title;
-    this.post({ type: 'run', run: runView(run, this.busy) });
+    this.post({ type: 'run', run: view });
     return true;
   }
 
@@ -223,7 +233,7 @@ export class DashboardPanel implements vscode.Disposable {
     try {
       if (this.reader) {
         await this.readRun();
-        run = runView((await this.reader.read()).run, this.busy);
+        run = this.viewOf((await this.reader.read()).run);
       }
     } catch (err) {
       this.post({ type: 'notice', level: 'error', message: errorMessage(err) });
@@ -277,6 +287,10 @@ export class DashboardPanel implements vscode.Disposable {
         if (!this.ownRun(m.runId)) return;
         await this.runNextStep(m.runId);
         return;
+      case 'showQuestion':
+        if (!this.ownRun(m.runId)) return;
+        await vscode.commands.executeCommand('pgUpgradePilot.showPendingQuestion', { runId: m.runId });
+        return;
       case 'exportRecord': {
         if (!this.ownRun(m.runId)) return;
         const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('pgUpgradePilot.exportRecord', { runId: m.runId });
@@ -308,6 +322,12 @@ export class DashboardPanel implements vscode.Disposable {
   private async pushRun(): Promise<void> {
     if (!this.reader) return;
     const { run } = await this.reader.read();
-    this.post({ type: 'run', run: runView(run, this.busy) });
+    this.post({ type: 'run', run: this.viewOf(run) });
+  }
+
+  /** The run as the webview shows it: with the open question and the monitor's table states (for the phase). */
+  private viewOf(run: LoadedRun): RunView {
+    const waitingFor = this.target.kind === 'run' ? this.deps.pending?.get(this.target.runId)?.title : undefined;
+    return runView(run, this.busy && !waitingFor, { waitingFor, tables: this.lastSnapshot?.tables });
   }
 }

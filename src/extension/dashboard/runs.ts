@@ -5,7 +5,10 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type * as vscode from 'vscode';
-import type { RunNoteView, RunStepView, RunView } from '../../core/protocol/dashboard';
+import { runPhase } from '../../core/monitor/phase';
+import type { TablesView } from '../../core/monitor/types';
+import type { FindingView, RunNoteView, RunResultView, RunStepView, RunView } from '../../core/protocol/dashboard';
+import { probeFromJournal } from '../../core/record/probe';
 import type { JournalEvent, RunSummary } from '../../core/runbook/types';
 import { allRunbooks } from '../runbook/runbooks';
 
@@ -58,11 +61,39 @@ function confirmations(events: JournalEvent[]): Map<string, string> {
   return by;
 }
 
-export function runView(run: LoadedRun, busy: boolean): RunView {
+/** What the panel knows besides the journal: the open question, the monitor's table states. */
+export interface RunViewExtras {
+  waitingFor?: string;
+  tables?: Pick<TablesView, 'total' | 'counts'>;
+}
+
+/** Every error and warning of the run's steps, each warning with its acknowledgement (who, when). */
+function findingsOf(s: RunSummary): FindingView[] {
+  const acks = s.acknowledgements ?? [];
+  return s.steps.flatMap((step) => (step.findings ?? []).filter((f) => f.severity !== 'info').map((f) => {
+    const ack = acks.filter((a) => a.stepId === step.id && a.findingId === f.id).at(-1);
+    return { stepId: step.id, id: f.id, severity: f.severity, cluster: f.cluster, message: f.message, fix: f.fix, acknowledgedBy: ack?.by, acknowledgedAt: ack?.at };
+  }));
+}
+
+/** The switchover's window and the probe's lost commits, once the switchover happened. */
+function resultOf(run: LoadedRun): RunResultView | undefined {
+  const sw = run.summary.steps.find((x) => x.id === 'switchover' && x.status === 'succeeded');
+  if (!sw) return undefined;
+  const ms = sw.outputs?.writeUnavailableMs;
+  const probe = probeFromJournal(run.events);
+  return { writeUnavailableMs: typeof ms === 'number' ? ms : undefined, lostCommits: probe?.lostCommits, ackedCommits: probe?.acked };
+}
+
+export function runView(run: LoadedRun, busy: boolean, extras: RunViewExtras = {}): RunView {
   const s = run.summary;
   const by = confirmations(run.events);
+  const paused = s.status !== 'running';
   const steps: RunStepView[] = s.steps.map((x) => ({
-    id: x.id, title: x.title, status: x.status, risk: x.risk, startedAt: x.startedAt, finishedAt: x.finishedAt,
+    id: x.id, title: x.title,
+    // a step whose confirmation was declined (or a run stopped while it was asked) is not running: it waits
+    status: x.status === 'running' && (paused || by.get(x.id)?.startsWith('declined')) ? 'pending' : x.status,
+    risk: x.risk, startedAt: x.startedAt, finishedAt: x.finishedAt,
     durationMs: x.durationMs, message: x.message, confirmedBy: by.get(x.id),
   }));
   const notes: RunNoteView[] = s.notes.map((n) => ({ ts: n.ts, text: n.text, by: n.by, stepId: n.stepId }));
@@ -71,5 +102,9 @@ export function runView(run: LoadedRun, busy: boolean): RunView {
     updatedAt: s.updatedAt, dryRun: s.dryRun, message: s.message,
     clusters: s.clusters.map((c) => ({ role: c.role, name: c.name, hosts: c.hosts, version: c.version?.text })),
     steps, nextStepId: s.nextStepId, notes, busy,
+    phase: runPhase(s.runbook, s.status, s.steps, extras.tables),
+    waitingFor: extras.waitingFor,
+    result: resultOf(run),
+    findings: findingsOf(s),
   };
 }

@@ -9,8 +9,11 @@ import type { ClusterDefinition } from '../../core/clusters';
 import type { ClusterRole, RunCluster, RunResult } from '../../core/runbook/types';
 import { errorMessage, type Logger } from '../log';
 import type { ExtensionServices } from '../services';
+import { showBlockingFindings } from './findings';
+import type { PendingQuestions } from './pending';
 import { loadRunbook } from './runbooks';
 import type { RunStore } from './runStore';
+import type { StatementsDocuments } from './statementsView';
 import { VsCodeRunnerUi } from './vscodeUi';
 
 const t = vscode.l10n.t;
@@ -30,7 +33,10 @@ export interface StartRequest {
 export class RunController {
   readonly operator: string;
 
-  constructor(private readonly services: ExtensionServices, private readonly store: RunStore, private readonly log: Logger) {
+  constructor(
+    private readonly services: ExtensionServices, private readonly store: RunStore, private readonly log: Logger,
+    readonly pending: PendingQuestions, readonly statements: StatementsDocuments,
+  ) {
     this.operator = `${safeUser()} (VS Code)`;
   }
 
@@ -60,7 +66,7 @@ export class RunController {
     }
     const source = req.clusterIds.source ?? req.clusterIds.primary ?? req.clusterIds.server;
     const title = req.dryRun ? t('PG Upgrade: dry run of {0}', loaded.runbook.title) : t('PG Upgrade: {0}', loaded.runbook.title);
-    const ui = new VsCodeRunnerUi(this.log, this.operator);
+    const ui = new VsCodeRunnerUi(this.log, this.operator, this.pending, this.statements);
     const abort = new AbortController();
     let runId = req.runId;
 
@@ -90,6 +96,8 @@ export class RunController {
               this.store.markActive(runId, abort);
             } else {
               this.store.refresh(source);
+              // the step may have created or dropped publications, subscriptions, slots, or frozen a server
+              if (e.type === 'step-finished') for (const id of Object.values(req.clusterIds)) if (id) this.services.refreshTree(id);
             }
           },
         });
@@ -130,6 +138,8 @@ export class RunController {
         void vscode.window.showInformationMessage(t('PG Upgrade: run {0} is paused. {1}', r.runId, r.message ?? ''), next, open).then(act);
         break;
       case 'failed':
+        // a step that failed with errors (a preflight): every error with its object and fix, in a modal
+        if (showBlockingFindings(r, this.statements)) break;
         void vscode.window.showErrorMessage(t('PG Upgrade: run {0} failed. {1}', r.runId, r.message ?? ''), open, next).then(act);
         break;
       case 'aborted':

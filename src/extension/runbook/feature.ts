@@ -3,11 +3,15 @@ import { componentLogger, type Logger } from '../log';
 import type { ExtensionServices } from '../services';
 import { registerRunbookCommands } from './commands';
 import { RunController } from './controller';
+import { PendingQuestions, SHOW_PENDING_COMMAND } from './pending';
+import { StatementsDocuments } from './statementsView';
 import { RESUMABLE_STATES, RunStore, stateLabel, type RunView } from './runStore';
 
 export interface RunbookFeature {
   /** Runs per cluster for the explorer (see RunStore). */
   runs: RunStore;
+  /** Questions open in this window (a run waiting for an answer). */
+  pending: PendingQuestions;
   controller: RunController;
 }
 
@@ -15,13 +19,19 @@ export interface RunbookFeature {
 export function registerRunbookFeature(services: ExtensionServices): RunbookFeature {
   const log = componentLogger(services.log, 'runbook');
   const runs = new RunStore(services.context.globalStorageUri);
-  const controller = new RunController(services, runs, log);
-  services.context.subscriptions.push(runs);
+  const pending = new PendingQuestions();
+  const statements = new StatementsDocuments();
+  runs.waitingFor = (runId) => pending.get(runId)?.title;
+  const controller = new RunController(services, runs, log, pending, statements);
+  services.context.subscriptions.push(runs, pending, statements, pending.onDidChange(() => runs.refresh()));
+  services.context.subscriptions.push(vscode.commands.registerCommand(SHOW_PENDING_COMMAND, (arg?: { runId?: string }) => {
+    if (!pending.reshow(arg?.runId)) void vscode.window.showInformationMessage(vscode.l10n.t('PG Upgrade: no question is waiting for an answer.'));
+  }));
   registerRunbookCommands({ services, store: runs, controller, log });
   // After a window reload: unfinished runs are found again in their journals (read after activation, no DB).
   const timer = setTimeout(() => void offerInterruptedRuns(runs, log), 3000);
   services.context.subscriptions.push({ dispose: () => clearTimeout(timer) });
-  return { runs, controller };
+  return { runs, controller, pending };
 }
 
 /** Runs left unfinished (interrupted, or paused / failed / cancelled in the last hours) are offered once per window. */

@@ -30,7 +30,7 @@ export function pasteIntoTerminal(req: ConfirmRequest): void {
 }
 
 /** Done / Copy Commands / Paste into Terminal / Pause; true once the operator says the commands ran. */
-export async function confirmManualHost(req: ConfirmRequest): Promise<boolean> {
+export async function confirmManualHost(req: ConfirmRequest, onReshow?: (listener: () => void) => () => void): Promise<boolean> {
   const done = t('Done');
   const copy = t('Copy Commands');
   const paste = t('Paste into Terminal');
@@ -38,10 +38,15 @@ export async function confirmManualHost(req: ConfirmRequest): Promise<boolean> {
   for (;;) {
     // not modal: the operator needs the terminal while this waits
     const count = req.actions.filter((a) => a.kind === 'host').length;
-    const answer = await vscode.window.showWarningMessage(
+    // the notification may slide into the notification centre: "show it again" (status bar, Run Next Step) raises a new one
+    let stop: (() => void) | undefined;
+    const again = new Promise<'again'>((resolve) => { stop = onReshow?.(() => resolve('again')); });
+    const answer = await Promise.race([vscode.window.showWarningMessage(
       t('{0} ({1} command(s): Copy Commands or Paste into Terminal, run them on the host, then Done)', req.title, count),
       done, copy, paste, pause,
-    );
+    ), again]);
+    stop?.();
+    if (answer === 'again') continue;
     if (answer === copy) {
       await vscode.env.clipboard.writeText(manualHostScript(req));
       continue;

@@ -35,6 +35,8 @@ export interface RunView extends RunSummary {
   nextStepTitle?: string;
   /** Executing in this window. */
   active: boolean;
+  /** The question this run waits on (a confirmation, an acknowledgement): it is not working, it waits for you. */
+  waitingFor?: string;
 }
 
 /** What the explorer passes back to the run commands (they accept any object with a runId). */
@@ -50,6 +52,8 @@ export class RunStore implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private cache: Promise<RunView[]> | undefined;
   private readonly active = new Map<string, AbortController>();
+  /** The open question of a run (PendingQuestions), set by the runbook feature. */
+  waitingFor: (runId: string) => string | undefined = () => undefined;
 
   constructor(globalStorage: vscode.Uri) {
     this.journalDir = join(globalStorage.fsPath, 'runs');
@@ -120,7 +124,9 @@ export class RunStore implements vscode.Disposable {
   treeItem(run: RunView): vscode.TreeItem {
     const item = new vscode.TreeItem(`${run.title}${run.dryRun ? t(' (dry run)') : ''}`, vscode.TreeItemCollapsibleState.None);
     item.id = `run/${run.runId}`;
-    item.description = `${stateLabel(run.state)} · ${new Date(run.startedAt).toLocaleString()}`;
+    item.description = run.waitingFor
+      ? t('waiting for your answer: {0}', run.waitingFor)
+      : `${stateLabel(run.state)} · ${new Date(run.startedAt).toLocaleString()}`;
     item.tooltip = new vscode.MarkdownString([
       `**${run.title}** — ${stateLabel(run.state)}`,
       run.clusters.map((c) => `${c.role}: ${c.name} (${c.hosts})`).join('  \n'),
@@ -128,7 +134,7 @@ export class RunStore implements vscode.Disposable {
       run.message ?? '',
       t('Run {0}, started by {1}', run.runId, run.operator),
     ].filter(Boolean).join('\n\n'));
-    item.iconPath = new vscode.ThemeIcon(stateIcon(run.state));
+    item.iconPath = new vscode.ThemeIcon(run.waitingFor ? 'bell-dot' : stateIcon(run.state));
     item.contextValue = `pgUpgradePilotRun.${run.state}${run.dryRun ? '.dry' : ''}`;
     item.command = { command: 'pgUpgradePilot.openJournal', title: t('Open Journal'), arguments: [{ runId: run.runId } satisfies RunNodeArg] };
     return item;
@@ -145,7 +151,7 @@ export class RunStore implements vscode.Disposable {
       const active = this.active.has(s.runId);
       const state: RunState = s.status === 'running' ? (active ? 'running' : 'interrupted') : s.abandoned ? 'abandoned' : s.status;
       const next = s.nextStepId ? rb?.steps.find((x) => x.id === s.nextStepId)?.title : undefined;
-      return { ...s, state, active, title: rb?.title ?? s.runbook, nextStepTitle: s.status === 'succeeded' ? undefined : next };
+      return { ...s, state, active, waitingFor: active ? this.waitingFor(s.runId) : undefined, title: rb?.title ?? s.runbook, nextStepTitle: s.status === 'succeeded' ? undefined : next };
     });
   }
 }

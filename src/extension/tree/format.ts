@@ -28,6 +28,7 @@ export function clusterDescription(cluster: ClusterDefinition, status: ClusterSt
   if (status.state === 'connected') {
     parts.push(status.version.text);
     if (status.overview) parts.push(status.overview.role === 'standby' ? t('standby') : t('primary'));
+    if (status.overview?.defaultReadOnly && status.overview.role !== 'standby') parts.push(t('read-only'));
   } else if (status.state === 'error') {
     parts.push(errorKindLabel(status.kind, t));
   }
@@ -137,6 +138,7 @@ export function databaseDescription(d: DatabaseInfo, t: Translate): string {
   const parts = [d.sizeBytes === null ? t('no CONNECT privilege') : formatBytes(d.sizeBytes)];
   if (d.isTemplate) parts.push(t('template'));
   if (!d.allowConnections) parts.push(t('connections not allowed'));
+  if (d.readOnly) parts.push(t('read-only'));
   return parts.join(SEP);
 }
 

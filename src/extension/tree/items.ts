@@ -133,6 +133,7 @@ function messageItem(node: MessageNode): vscode.TreeItem {
   const clusterArg = node.clusterId ? [{ clusterId: node.clusterId }] : [];
   if (node.action === 'retry') item.command = { command: 'pgUpgradePilot.retryConnection', title: t('Retry'), arguments: clusterArg };
   if (node.action === 'enterPassword') item.command = { command: 'pgUpgradePilot.reenterPassword', title: t('Re-enter Password'), arguments: clusterArg };
+  if (node.action === 'createDatabase') item.command = { command: 'pgUpgradePilot.createDatabase', title: t('Create Database'), arguments: clusterArg };
   if (node.action === 'refresh') item.command = { command: 'pgUpgradePilot.refresh', title: t('Refresh'), arguments: clusterArg };
   return item;
 }

@@ -73,7 +73,7 @@ export interface StandbyNode extends NodeBase {
 }
 
 /** What clicking a message row does. */
-export type MessageAction = 'retry' | 'enterPassword' | 'refresh';
+export type MessageAction = 'retry' | 'enterPassword' | 'refresh' | 'createDatabase';
 
 export interface MessageNode extends NodeBase {
   kind: 'message';

@@ -3,7 +3,7 @@ import type { CatalogModule } from '../lazy';
 import { loadCatalog, loadConn } from '../lazy';
 import type { SettingsClusterRegistry } from '../clusters/registry';
 import { groupNames } from '../clusters/settings';
-import { connectErrorKind, errorKindLabel, isPasswordProblem, type ClusterStatus } from '../clusters/status';
+import { connectErrorKind, errorKindLabel, isPasswordProblem, missingDatabaseOf, type ClusterStatus } from '../clusters/status';
 import type { ClusterStatusStore } from '../clusters/statusStore';
 import type { ClusterConnections } from '../connections/manager';
 import { errorMessage, timed, type Logger } from '../log';
@@ -353,6 +353,12 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private errorRow(parentId: string, clusterId: string, status: Extract<ClusterStatus, { state: 'error' }>): MessageNode {
     const password = isPasswordProblem(status.kind);
     const label = errorKindLabel(status.kind, t);
+    const missing = status.kind === 'database-missing' ? missingDatabaseOf(status.message) : undefined;
+    if (missing !== undefined) {
+      return this.message(parentId, clusterId, {
+        severity: 'error', text: t('database "{0}" does not exist: click to create it', missing), detail: status.message, action: 'createDatabase',
+      });
+    }
     return this.message(parentId, clusterId, {
       severity: 'error',
       text: password

@@ -40,7 +40,7 @@ export async function launchBrowser({ consoleLog, onExtensionError } = {}) {
     throw e;
   }
   const page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(45_000); // a loaded shared 2-core machine
   const extensionErrors = [];
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return;

@@ -4,7 +4,7 @@ import { workbenchUrl } from './browser.mjs';
 
 /** Opens the workspace and waits until the workbench (and the given activity-bar entry, if any) is there. */
 export async function openWorkbench(page, server, { activity } = {}) {
-  await page.goto(workbenchUrl(server));
+  await page.goto(workbenchUrl(server), { timeout: 90_000 }); // a loaded 2-core machine serves the workbench slowly
   await page.locator('.monaco-workbench .part.activitybar').waitFor({ state: 'visible', timeout: 60_000 });
   if (activity) await activityItem(page, activity).waitFor({ state: 'visible', timeout: 60_000 });
 }

@@ -21,9 +21,10 @@ const PARAMS = { publication: 'e2e_runbook_pub', subscription: 'e2e_runbook_sub'
 
 type JournalLine = { type: string; stepId?: string; status?: string; dryRun?: boolean; runId?: string };
 
-/** How many confirmations the runbook UI has asked for so far (it logs each question). */
+/** How many questions (confirmations, acknowledgements of warnings) the runbook UI has asked so far (it logs each). */
 function questionsAsked(): number {
-  return readAll(logFiles().extension).split('confirmation asked (').length - 1;
+  const log = readAll(logFiles().extension);
+  return log.split('confirmation asked (').length - 1 + log.split('acknowledgement asked: ').length - 1;
 }
 
 function journal(file: string): JournalLine[] {
@@ -74,8 +75,8 @@ describe('runbook: logical upgrade PG14 → PG16 through the commands', function
     const journals = () => (existsSync(journalDir) ? readdirSync(journalDir).filter((n) => n.endsWith('.jsonl')) : []);
     const before = new Set(journals());
     const asked = questionsAsked();
-    // The preflight is read-only: the engine asks nothing. The first changing step asks (a notification nobody answers
-    // here); while that question is open the run is stopped with Abort Run and its programmatic confirmation.
+    // The preflight is read-only: the engine asks nothing. Then its warnings must be acknowledged, or the first
+    // changing step asks (a modal nobody answers here); while that question is open the run is stopped with Abort Run.
     const running = vscode.commands.executeCommand<RunResult | undefined>('pgUpgradePilot.startLogicalUpgrade', { sourceId, targetId, params: PARAMS });
     const journalFile = await eventually('the run\'s journal with the preflight finished', () => journals()
       .filter((n) => !before.has(n))

@@ -1,8 +1,10 @@
 // The Upgrade Dashboard in the real workbench (code-server + chromium, extension installed from its VSIX) on a real
 // logical upgrade run between the lab's PostgreSQL 14 and 16: the run is started from the palette and paused at its
 // first confirmation, then driven from the dashboard's "Run next step" button (each confirmation answered in VS
-// Code's own notification) until the subscription's table is ready; polling stops while the panel is hidden; the
-// upgrade record is exported from the dashboard and read back from the workspace on disk.
+// Code's own modal dialog, warnings acknowledged) until the subscription's table is ready; polling stops while the
+// panel is hidden; the upgrade record is exported from the dashboard and read back from the workspace on disk; then
+// the run goes on to the switchover and the cleanup: the phases go preparing → copying → ready → switched over →
+// finished, with the switchover's result in a banner.
 // Each test gets a fresh code-server and browser profile from test/e2e/run.mjs: run({ page, server, lab, artifacts }).
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,13 +85,53 @@ function dashboard(page) {
   return page.frameLocator(`iframe.webview.ready[src*="extensionId=${EXTENSION}"] >> visible=true`).frameLocator('#active-frame');
 }
 
-const confirmations = (page) => page.locator('.notifications-toasts .notification-toast', { hasText: 'PG Upgrade: run "' });
+/** VS Code's modal dialog: step confirmations and the warnings to acknowledge (they stay until answered). */
+const dialogBox = (page) => page.locator('.monaco-dialog-box');
 
-/** Answers the step confirmation toast (VS Code's own notification) with `button`. */
+/** Clicks `button` in the open dialog and waits until it is gone. */
 async function answer(page, button) {
-  const toast = confirmations(page).last();
-  await toast.locator('a.monaco-button, .monaco-button', { hasText: new RegExp(`^${button}$`) }).first().click();
-  await toast.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+  const box = dialogBox(page);
+  // a DOM click: the workbench must not depend on the pointer reaching a button (a tall dialog on a small screen)
+  await box.locator('.dialog-buttons a.monaco-button', { hasText: new RegExp(`^${button}$`) }).first().evaluate((b) => b.click());
+  await box.waitFor({ state: 'detached', timeout: 10_000 }).catch(() => {});
+}
+
+/**
+ * Answers whatever the run asks right now: a warning → Acknowledge, a confirmation → Run, the typed-name box of a
+ * destructive step → the name it asks for. false when nothing is asked.
+ */
+async function answerAnyQuestion(page, frame) {
+  if (await dialogBox(page).isVisible().catch(() => false)) {
+    const text = await dialogBox(page).innerText();
+    await answer(page, /Warning \d+ of \d+/.test(text) ? 'Acknowledge' : 'Run');
+    return true;
+  }
+  const box = quickInput(page);
+  if (await box.isVisible().catch(() => false)) {
+    const title = await box.locator('.quick-input-title').innerText().catch(() => '');
+    if (/Destructive step|Production cluster/.test(title)) {
+      const input = box.locator('.quick-input-box input');
+      const expected = await input.getAttribute('placeholder');
+      await input.fill(expected ?? '', { timeout: 5000 }).then(() => page.keyboard.press('Enter')).catch(() => undefined);
+      return true;
+    }
+  }
+  // the question was hidden (focus moved): it is still pending, and the dashboard's banner brings it back
+  const again = frame?.locator('.waiting-banner:not([hidden]) vscode-button.show-question');
+  if (again && await again.isVisible().catch(() => false)) {
+    // the question may be about to appear (the banner comes first): only a question still unseen is brought back
+    await page.waitForTimeout(1500);
+    if (await dialogBox(page).isVisible().catch(() => false) || await box.isVisible().catch(() => false)) return true;
+    await again.click({ timeout: 3000 }).catch(() => undefined);
+    await page.waitForTimeout(500);
+    return true;
+  }
+  return false;
+}
+
+/** The phase the dashboard shows as current. */
+async function phaseOf(frame) {
+  return (await frame.locator('.phases li.current').getAttribute('data-phase').catch(() => null)) ?? '';
 }
 
 /** The status cell of a step row in the dashboard's runbook table. */
@@ -103,7 +145,7 @@ async function stepStatus(frame, title) {
  * Clicks "Run next step" and answers its confirmation (if the step needs one) until `title` has succeeded.
  * Returns the steps that were run through the button.
  */
-async function runStepsUntil(page, frame, title, deadlineMs = 150_000) {
+async function runStepsUntil(page, frame, title, deadlineMs = 300_000) {
   const ran = [];
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
@@ -117,13 +159,10 @@ async function runStepsUntil(page, frame, title, deadlineMs = 150_000) {
     const label = (await button.innerText()).replace(/^Run next step:\s*/, '');
     ran.push(label);
     await button.click();
-    // Either VS Code asks (reversible step: a notification) or the step runs at once (read-only, or already done).
+    // Either VS Code asks (a modal, a typed name, warnings to acknowledge) or the step runs at once (read-only).
     for (;;) {
       if (Date.now() > deadline) throw new Error(`timed out running "${label}"`);
-      if (await confirmations(page).count()) {
-        await answer(page, 'Run');
-        continue;
-      }
+      if (await answerAnyQuestion(page, frame)) continue;
       const status = await stepStatus(frame, label);
       const buttonBack = (await button.getAttribute('disabled')) === null;
       if (status === 'failed') throw new Error(`step "${label}" failed: ${await frame.locator('.run-panel').innerText()}`);
@@ -144,7 +183,9 @@ async function lastPoll(lab, pg14) {
 
 export const tests = [
   {
-    title: 'upgrade dashboard of a lab run: steps from the button, a table reaching ready, polling paused while hidden, record exported',
+    title: 'upgrade dashboard of a lab run: steps from the button, a table reaching ready, polling paused while hidden, record exported, phases to finished',
+    // a whole run through the UI (~2 min on an idle 2-core machine; far more on a loaded one)
+    timeoutMs: 10 * 60_000,
     async run({ page, server, lab, artifacts }) {
       const pg14 = lab.servers.find((s) => s.major === 14);
       const pg16 = lab.servers.find((s) => s.major === 16);
@@ -153,12 +194,18 @@ export const tests = [
       try {
         await openWorkbench(page, server, { activity: 'PG Upgrade Pilot' }); // the extension's contributions are in
 
-        // Start the run from the palette; preflight runs (read-only), the first confirmation is answered "Pause".
+        // Start the run from the palette; preflight runs (read-only), its warnings are acknowledged, the first
+        // confirmation is answered "Cancel" (the run pauses).
         await runCommand(page, 'PG Upgrade: Start Logical Upgrade');
         await answerQuickInput(page, SOURCE);
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'PostgreSQL 16.' }).first().waitFor({ timeout: 30_000 });
         await answerQuickInput(page, TARGET);
-        await confirmations(page).first().waitFor({ timeout: 90_000 });
-        await answer(page, 'Pause');
+        for (const deadline = Date.now() + 90_000; ;) {
+          await dialogBox(page).waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+          if (!/Warning \d+ of \d+/.test(await dialogBox(page).innerText())) break;
+          await answer(page, 'Acknowledge');
+        }
+        await answer(page, 'Cancel');
 
         // Open its dashboard (the only run).
         await runCommand(page, 'PG Upgrade: Open Upgrade Dashboard');
@@ -167,6 +214,8 @@ export const tests = [
         const frame = dashboard(page);
         await frame.locator('h1', { hasText: 'Upgrade Dashboard' }).waitFor({ timeout: 30_000 });
         assert.equal(await stepStatus(frame, 'Preflight checks on both servers'), 'succeeded');
+        assert.equal(await phaseOf(frame), 'preparing');
+        assert.equal(await stepStatus(frame, 'Copy the schema to the target (pg_dump --schema-only | psql)'), 'pending', 'a declined step is not shown as running');
         const cards = await frame.locator('.cluster-card').allInnerTexts();
         assert.match(cards[0], new RegExp(`${SOURCE}[\\s\\S]*PostgreSQL 14\\.`));
         assert.match(cards[1], new RegExp(`${TARGET}[\\s\\S]*PostgreSQL 16\\.`));
@@ -178,12 +227,13 @@ export const tests = [
         await frame.locator('.vlist-empty', { hasText: 'Every table is ready.' }).waitFor({ timeout: 60_000 });
         await frame.locator('.readiness .check.ok[data-id="tables-ready"]', { hasText: 'the only table ready' }).waitFor();
         assert.equal(await frame.locator('.state-count[data-state="r"] vscode-badge').innerText(), '1');
+        assert.match(await phaseOf(frame), /^(copying|catching-up)$/, 'subscribed: copying or catching up');
         await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-ready.png') });
 
         // Hidden (another editor in front): no polling. Shown again: polling resumes.
         assert.ok(Date.now() - (await lastPoll(lab, pg14)) < 3000, 'the dashboard polls while visible');
         await page.keyboard.press('Control+N'); // a new untitled editor covers the dashboard
-        await page.waitForTimeout(1500);
+        await page.waitForTimeout(4000); // a tick already in flight when the panel was hidden may finish late on a loaded machine
         const hiddenSince = await lastPoll(lab, pg14);
         await page.waitForTimeout(3000);
         assert.equal(await lastPoll(lab, pg14), hiddenSince, 'no query while the panel is hidden');
@@ -195,6 +245,7 @@ export const tests = [
 
         // One more step (read-only: no confirmation), then the record from the dashboard's button.
         await runStepsUntil(page, dashboard(page), 'Wait for the initial copy and the catch-up');
+        await dashboard(page).locator('.phases li.current[data-phase="ready"]').waitFor({ timeout: 30_000 });
         await dashboard(page).locator('vscode-button.export-record').click();
         const dir = join(server.workspace, 'upgrade-records');
         const deadline = Date.now() + 30_000;
@@ -241,6 +292,24 @@ export const tests = [
         await restored.locator('h1', { hasText: `Replication: ${SOURCE} → ${TARGET}` }).waitFor({ timeout: 60_000 });
         await restored.locator('.cluster-card', { hasText: /PostgreSQL 16\./ }).waitFor({ timeout: 30_000 });
         await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-restored.png') });
+
+        // The rest of the run from its dashboard: the switchover (its result in a banner, the readiness to switch over
+        // gone, the reverse path watched), then the cleanup (typed name): the phases end at "finished".
+        await runCommand(page, 'PG Upgrade: Open Upgrade Dashboard');
+        await quickInput(page).waitFor({ state: 'visible' });
+        await page.keyboard.press('Enter');
+        const run = dashboard(page);
+        await run.locator('.run-panel').waitFor({ timeout: 30_000 });
+        await runStepsUntil(page, run, 'Guarded switchover: freeze, drain, copy sequences, open the target', 180_000);
+        await run.locator('.phases li.current[data-phase="switched-over"]').waitFor({ timeout: 30_000 });
+        await run.locator('.result-banner .window').waitFor({ timeout: 30_000 });
+        assert.match(await run.locator('.result-banner').innerText(), /Writes unavailable for \S+/);
+        assert.equal(await run.locator('.readiness').isVisible(), false, 'no "readiness to switch over" after the switchover');
+        await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-switched-over.png') });
+        const last = await run.locator('.run-panel vscode-table-row:not([hidden])').last().locator('vscode-table-cell').nth(1).innerText();
+        await runStepsUntil(page, run, last.trim(), 120_000);
+        await run.locator('.phases li.current[data-phase="finished"]').waitFor({ timeout: 30_000 });
+        await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-finished.png') });
       } finally {
         forgetPassfile();
         await cleanup(lab, pg14, pg16);

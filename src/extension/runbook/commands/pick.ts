@@ -4,6 +4,7 @@ import type { ClusterDefinition } from '../../../core/clusters';
 import { isString, option } from '../../commands/target';
 import { stateLabel, type RunView } from '../runStore';
 import type { RunbookCommandContext } from './context';
+import { pickTarget } from './targetPicker';
 
 const t = vscode.l10n.t;
 
@@ -42,7 +43,10 @@ export async function resolveRun(ctx: RunbookCommandContext, arg: unknown, candi
 export async function resolveSourceTarget(ctx: RunbookCommandContext, arg: unknown): Promise<{ source: ClusterDefinition; target: ClusterDefinition } | undefined> {
   const pair = await resolveClusterPair(ctx, arg, {
     first: { key: 'sourceId', role: t('source'), pick: () => t('Source cluster: the one to upgrade') },
-    second: { key: 'targetId', role: t('target'), pick: (first) => t('Target cluster: the new server (newer major) for {0}', first?.name ?? '') },
+    second: {
+      key: 'targetId', role: t('target'), pick: (first) => t('Target cluster: the new server (newer major) for {0}', first?.name ?? ''),
+      picker: (first, placeHolder) => pickTarget(ctx, first, placeHolder),
+    },
     same: t('Source and target must be different clusters.'),
   });
   return pair && { source: pair[0], target: pair[1] };
@@ -54,6 +58,8 @@ interface PairSide {
   role: string;
   /** QuickPick placeholder; the second side gets the first cluster. */
   pick(first?: ClusterDefinition): string;
+  /** A picker of its own (the target of a major upgrade: versions, newer first); else the registry's. */
+  picker?(first: ClusterDefinition, placeHolder: string): Promise<ClusterDefinition | undefined>;
 }
 
 /** Two different registered clusters from `{ <first.key>, <second.key> }`, a cluster node, or QuickPicks. */
@@ -73,7 +79,7 @@ export async function resolveClusterPair(
     ?? await reg.pick(sides.first.pick());
   if (!first) return undefined;
   const second = get(option(arg, sides.second.key, isString), sides.second.role)
-    ?? await reg.pick(sides.second.pick(first), [first.id]);
+    ?? await (sides.second.picker ? sides.second.picker(first, sides.second.pick(first)) : reg.pick(sides.second.pick(first), [first.id]));
   if (!second) return undefined;
   if (second.id === first.id) throw new Error(sides.same);
   return [first, second];

@@ -12,6 +12,9 @@ const t = vscode.l10n.t;
  * Runs the first unfinished step (a step that was started but not finished re-runs; its isDone() decides).
  */
 export async function runNextStep(ctx: RunbookCommandContext, arg?: unknown): Promise<RunResult | undefined> {
+  // a run waiting for an answer: bring the question back instead of "no run to continue"
+  const asked = arg && typeof arg === 'object' && 'runId' in arg && typeof arg.runId === 'string' ? arg.runId : undefined;
+  if (ctx.controller.pending.reshow(asked)) return undefined;
   const run = await resolveRun(ctx, arg, () => ctx.store.resumable(), t('Run the next step of which run?'), t('PG Upgrade: no run to continue (paused, failed, interrupted or cancelled).'));
   if (!run || !canContinue(run)) return undefined;
   if (!run.nextStepId) {
