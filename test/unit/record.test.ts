@@ -188,3 +188,17 @@ describe('recordFileName', () => {
     assert.doesNotMatch(slugify('x/../y\\z'), /[/\\.]/);
   });
 });
+
+describe('upgrade record: explicit acknowledgements', () => {
+  it('shows who acknowledged a warning (the finding-acknowledged journal event), not the next confirmer', () => {
+    const pre = events.find((e): e is Extract<JournalEvent, { type: 'step-finished' }> => e.type === 'step-finished' && e.stepId === 'preflight');
+    const warning = pre?.findings?.find((f) => f.severity === 'warning');
+    assert.ok(warning, 'the fixture has a preflight warning');
+    const copy = parseJournal(readFileSync(join(DIR, 'journal.jsonl'), 'utf8'));
+    const at = copy.findIndex((e) => e.type === 'step-finished' && e.stepId === 'preflight');
+    copy.splice(at + 1, 0, { type: 'finding-acknowledged', ts: '2026-03-14T21:00:04.000Z', at: '2026-03-14T21:00:04.000Z', stepId: 'preflight', findingId: warning.id, message: warning.message, by: 'dba-on-call' });
+    const text = renderUpgradeRecord(copy, { lang: 'en', runbook, generatedAt });
+    const row = text.split('\n').find((l) => l.includes(`| ${warning.id} |`));
+    assert.ok(row?.includes('dba-on-call'), `the warning's row names who acknowledged it: ${row}`);
+  });
+});

@@ -74,6 +74,13 @@ export function runFacts(events: JournalEvent[]): RunFacts {
         open.delete(e.stepId);
         break;
       }
+      case 'finding-acknowledged': {
+        // the operator's explicit acknowledgement of a warning (VS Code prompt, or --yes): shown beside the finding
+        const a = [...facts.attempts].reverse().find((x) => x.stepId === e.stepId && x.findings?.some((f) => f.id === e.findingId));
+        const f = a?.findings?.find((x) => x.id === e.findingId) as (Finding & { acknowledged?: { by?: string; at?: string } }) | undefined;
+        if (f) f.acknowledged = { by: e.by, at: e.at };
+        break;
+      }
       case 'note':
         facts.notes.push(e);
         break;
