@@ -38,7 +38,10 @@ it('upgrades 14 → 16 under load with 0 lost commits and prints the window', as
   assert.equal(result.writersVerification?.duplicates, 0);
   assert.equal(result.writersVerification?.balances.balanced, true);
   assert.equal(result.rows?.accounts.target, 200_000);
-  assert.ok(result.rows!.history.target > result.rows!.history.source, 'writes went on on the new server after the reverse replication was removed');
+  // The way back stays open (reverse replication, no cleanup in a default run): the old server receives the new
+  // server's writes, so it never holds a write the new one lacks.
+  assert.ok(result.rows!.history.target >= result.rows!.history.source, `history: old ${result.rows!.history.source}, new ${result.rows!.history.target}`);
+  assert.ok((result.writersVerification?.acked ?? 0) > 0, 'the writers committed');
   // What the user reads.
   assert.match(out, /step +8\/11 Guarded switchover/);
   assert.match(out, new RegExp(`write-unavailable window\\s+${Math.round(runbookWindow).toLocaleString('en-US')} ms`));
