@@ -7,7 +7,6 @@
  * stays writable on the target.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,29 +14,18 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from 'pg';
 import { journalPath, parseJournal } from '../../src/core/runbook';
 import type { Finding } from '../../src/core/runbook/types';
+import { runCliChild, type CliRun } from '../helpers/cli-child';
 import { clientFor, type LabServer } from '../helpers/lab';
 import { catalogSnapshot, scalar, sleep, startPair, type Pair } from './logical-kit';
 
-const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 22700) + 100;
 const dir = mkdtempSync(join(tmpdir(), 'pgpilot-database-scope-'));
 const journal = join(dir, 'journal');
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+type Ran = CliRun;
 interface StepJson { id: string; status: string; message?: string; outputs?: Record<string, unknown> }
 
-function cli(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, PGPASSWORD: '', PGPILOT_FAULT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..'),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCliChild;
 
 /** An application writing on its own connection: every acknowledged insert is recorded with when it was sent/acked. */
 class Writer {

@@ -24,8 +24,8 @@ export interface Pair {
   stop(): Promise<void>;
 }
 
-export async function startPair(sourceVersion: string, targetVersion: string, portBase: number): Promise<Pair> {
-  const lab = await startTestServers([sourceVersion, targetVersion], { portBase });
+export async function startPair(sourceVersion: string, targetVersion: string, portBase: number, settings?: Record<string, string>): Promise<Pair> {
+  const lab = await startTestServers([sourceVersion, targetVersion], { portBase, settings });
   const [source, target] = lab.servers;
   const pair: Pair = {
     lab, source, target,

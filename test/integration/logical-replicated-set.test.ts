@@ -10,9 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { defaultLogicalUpgradeParams, GateError } from '../../src/core/runbooks/logical';
 import { checkReplicatedSet, inspectReplicatedSet, replicatedSetFix, sourceReplicatedTables } from '../../src/core/runbooks/logical/replicated-set';
-import { startTestServers } from '../helpers/lab';
 import { runCli } from './cli-kit';
-import { adminClient, describeRun, runLogical, scalar, sleep, stepOf, type Pair } from './logical-kit';
+import { describeRun, startPair, runLogical, scalar, sleep, stepOf, type Pair } from './logical-kit';
 
 const cli = (args: string[]) => runCli(args, pairForCli!.lab.servers);
 let pairForCli: Pair | undefined;
@@ -20,24 +19,8 @@ let pairForCli: Pair | undefined;
 const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 100;
 
 /** Like startPair, with apply workers that restart after 1 s instead of 5 s (the default), so the test is short. */
-async function startFastPair(from: string, to: string): Promise<Pair> {
-  const lab = await startTestServers([from, to], { portBase: PORT_BASE, settings: { wal_retrieve_retry_interval: '1s' } });
-  const [source, target] = lab.servers;
-  const pair: Pair = {
-    lab, source, target, src: await adminClient(source), tgt: await adminClient(target),
-    async reconnect() {
-      await pair.src.end().catch(() => undefined);
-      await pair.tgt.end().catch(() => undefined);
-      pair.src = await adminClient(source);
-      pair.tgt = await adminClient(target);
-    },
-    async stop() {
-      await pair.src.end().catch(() => undefined);
-      await pair.tgt.end().catch(() => undefined);
-      await lab.stop();
-    },
-  };
-  return pair;
+function startFastPair(from: string, to: string): Promise<Pair> {
+  return startPair(from, to, PORT_BASE, { wal_retrieve_retry_interval: '1s' });
 }
 
 async function until(what: string, ms: number, fn: () => Promise<boolean>): Promise<void> {

@@ -7,7 +7,6 @@
  * Also: a database-level freeze does not stop the apply worker (the target is frozen that way while it replicates).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,27 +15,16 @@ import { ensureProbeTable, startProbe, type Probe } from '../../src/core/probe';
 import { Client } from 'pg';
 import { RunConnections } from '../../src/core/runbook/connections';
 import { waitReconnecting } from '../../src/core/runbook/reconnect';
+import { runCliChild, type CliRun } from '../helpers/cli-child';
 import { clientFor, restartServer, type LabServer } from '../helpers/lab';
 import { APP_PASSWORD, createAppRole, describeRun, labCluster, multiHost, readOnlyForNewSessions, runLogical, scalar, sleep, startPair, type Pair } from './logical-kit';
 
-const MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 const dir = mkdtempSync(join(tmpdir(), 'pgpilot-switchover-resume-'));
 const journal = join(dir, 'journal');
 
-interface Ran { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+type Ran = CliRun;
 
-function cli(args: string[], env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { ...process.env, PGPASSWORD: '', PGPILOT_FAULT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..'),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const cli = runCliChild;
 
 interface StepJson { id: string; status: string; message?: string; outputs?: Record<string, unknown> }
 
