@@ -121,6 +121,14 @@ export interface RunbookDefinition<P = Record<string, unknown>> {
   title: string;
   roles: ClusterRole[];
   steps: StepDefinition<P>[];
+  /**
+   * Optional, not in a dry run: before the first step of a run that executes steps (e.g. put back a secret the
+   * last run removed), and on every ending of it (succeeded, failed, aborted, paused, an unexpected error) before
+   * the ending is journaled (e.g. remove a secret from a catalog). The lines returned are journaled as notes; a
+   * throw is journaled as a note too and never changes the run's outcome.
+   */
+  atRunStart?(ctx: StepContext<P>): Promise<string[]>;
+  atRunEnd?(ctx: StepContext<P>, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]>;
 }
 
 /** Journal: append-only JSON lines, one object per event. Never holds secrets. */

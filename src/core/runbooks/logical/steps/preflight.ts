@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { peerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from '../conninfo';
 import { gatherSourceFacts, gatherTargetFacts } from '../facts';
 import type { LogicalUpgradeParams } from '../params';
 import { evaluatePreflight, hasErrors } from '../rules';
@@ -18,18 +18,40 @@ function probeName(): string {
  * create_slot = false inside BEGIN … ROLLBACK: the target opens a replication connection exactly as the real
  * subscription will (network, pg_hba, password, REPLICATION), and nothing is left anywhere.
  */
-export async function probeSubscriberConnection(ctx: Ctx, conninfo: string, shown: string): Promise<Finding> {
+/**
+ * A publication of the source the probe can name: a missing one makes CREATE SUBSCRIPTION (15+) raise a WARNING
+ * that logs the statement — with the password — on the target (unlogged-secret.ts). Ours if it exists, else any.
+ */
+async function probePublication(ctx: Ctx): Promise<string | null> {
+  const r = await (await ctx.db('source')).query<{ p: string }>(
+    'SELECT pubname AS p FROM pg_publication ORDER BY pubname = $1 DESC, pubname LIMIT 1', [ctx.params.publication]);
+  return r.rows[0]?.p ?? null;
+}
+
+export async function probeSubscriberConnection(ctx: Ctx, peer: PeerConninfo): Promise<Finding> {
+  const shown = peer.shown;
+  const publication = await probePublication(ctx);
+  const targetSuper = (await (await ctx.db('target')).query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
+  if (!publication && peer.withPassword && !targetSuper) {
+    return {
+      id: 'subscriber-reachable', severity: 'info', cluster: 'target',
+      message: `Whether the target can reach the source (${shown}) is checked when the subscription is created: a probe now would have to name a publication the source does not have yet, and PostgreSQL would log its statement, password included.`,
+    };
+  }
   return withSession(ctx, 'target', async (s) => {
     await s.query('BEGIN');
     try {
       await s.query("SET LOCAL statement_timeout = '30s'");
-      await s.query(probeSubscriptionSql(probeName(), conninfo, ctx.params.publication));
+      await runWithPeerConninfo(s, probeSubscriptionSql(probeName(), CONNINFO_PLACEHOLDER, publication ?? ctx.params.publication), peer);
       return { id: 'subscriber-reachable', severity: 'info', message: `The target reached the source with the subscriber connection (${shown}).` } satisfies Finding;
     } catch (err) {
+      const msg = messageOf(err);
       return {
         id: 'subscriber-reachable', severity: 'error', cluster: 'target',
-        message: `The target cannot reach the source with the subscriber connection (${shown}): ${messageOf(err).split(conninfo).join(shown)}`,
-        fix: 'Make the source reachable from the target host (network, listen_addresses, a pg_hba.conf line for the target\'s address, the REPLICATION attribute), or set subscriberConnection to an address the target can use.',
+        message: `The target cannot reach the source with the subscriber connection (${shown}): ${msg}`,
+        fix: /password|authentication/i.test(msg) && !peer.withPassword
+          ? `No password was found for the subscriber's user "${peer.user}": put it in a password file on this machine (subscriberPasswordFile / --subscriber-password-file, or ~/.pgpass), or name a password file on the target's host with passfile= in the subscriber connection (superuser target only), or allow the target's address in the source's pg_hba.conf without a password.`
+          : 'Make the source reachable from the target host (network, listen_addresses, a pg_hba.conf line for the target\'s address, the REPLICATION attribute), or set subscriberConnection to an address the target can use.',
       } satisfies Finding;
     } finally {
       await s.query('ROLLBACK').catch(() => undefined);
@@ -54,17 +76,21 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
       { kind: 'sql', cluster: 'target', statements: ['-- read-only catalog queries: version, settings, available extensions, roles, subscriptions'] },
       {
         kind: 'sql', cluster: 'target',
-        statements: ['BEGIN', "SET LOCAL statement_timeout = '30s'", probeSubscriptionSql('pgpilot_probe_…', peer.shown, ctx.params.publication), 'ROLLBACK'],
+        statements: [
+          'BEGIN', "SET LOCAL statement_timeout = '30s'",
+          ...(peer.withPassword ? ['-- sent as a DO block reading the connection string from a COPY: no server log can hold the password'] : []),
+          probeSubscriptionSql('pgpilot_probe_…', peer.shown, ctx.params.publication), 'ROLLBACK',
+        ],
       },
     ];
   },
   async execute(ctx): Promise<StepOutcome> {
     const p = ctx.params;
     const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
-    const src = await gatherSourceFacts(await ctx.db('source'), p, peer.conninfo);
+    const src = await gatherSourceFacts(await ctx.db('source'), p, peer.plain);
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
     const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
-    if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer.conninfo, peer.shown));
+    if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer));
     const errors = findings.filter((f) => f.severity === 'error');
     const warnings = findings.filter((f) => f.severity === 'warning');
     const outputs = {

@@ -1,0 +1,92 @@
+/**
+ * No password stays in pg_subscription.subconninfo once a run ends, on every ending (succeeded, failed, aborted,
+ * Ctrl-C, paused): the run's subscriptions that carry one are disabled and given a password-less connection
+ * (a placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
+ * used, the subscription being disabled). A resumed run puts the password back (through unlogged-secret.ts) and
+ * enables what must run. The journal notes say when the password was stored and removed.
+ */
+import type { StepContext } from '../../runbook/types';
+import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from './conninfo';
+import type { LogicalUpgradeParams } from './params';
+import { findSubscription } from './queries';
+import { ownedByRun } from './rules';
+import { messageOf, withSession } from './session';
+import { alterSubscriptionSql, WRITABLE_SESSION } from './statements';
+import { quoteIdent, quoteLiteral } from '../../sql';
+import { formatConnString, parseConnString } from '../../conn';
+
+type Ctx = StepContext<LogicalUpgradeParams>;
+
+/** Not a secret: what a cleared subscription's connection carries where PostgreSQL demands a password. */
+export const CLEARED_PASSWORD = 'removed-by-pg-upgrade-pilot';
+
+interface Held {
+  /** The server holding the subscription. */
+  on: 'source' | 'target';
+  name: string;
+  peer: PeerConninfo;
+  /** Should it be running while a run is active? */
+  shouldRun: boolean;
+}
+
+/** The run's subscriptions whose connection carries a password (none for the passfile and password-less routes). */
+async function held(ctx: Ctx): Promise<Held[]> {
+  const p = ctx.params;
+  const out: Held[] = [];
+  const switchedOver = ctx.outputsOf('switchover') !== undefined;
+  const cleanedUp = ctx.outputsOf('cleanup') !== undefined;
+  const forward = await peerConninfo(ctx, 'source', p.subscriberConnection);
+  if (forward.withPassword) out.push({ on: 'target', name: p.subscription, peer: forward, shouldRun: !switchedOver });
+  if (p.reverseReplication) {
+    const reverse = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
+    if (reverse.withPassword) out.push({ on: 'source', name: p.reverseSubscription, peer: reverse, shouldRun: switchedOver && !cleanedUp });
+  }
+  return out;
+}
+
+export function clearedConninfo(peer: PeerConninfo, ownerIsSuperuser: boolean): string {
+  const c = parseConnString(peer.plain);
+  if (!ownerIsSuperuser) c.password = CLEARED_PASSWORD;
+  return formatConnString(c, { includePassword: true });
+}
+
+export function clearConnectionSql(name: string, conninfo: string): string {
+  return `ALTER SUBSCRIPTION ${quoteIdent(name)} CONNECTION ${quoteLiteral(conninfo)}`;
+}
+
+/** At every end of a run: disable and clear each of the run's subscriptions holding a password. */
+export async function removeSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await held(ctx)) {
+    try {
+      const q = await ctx.db(h.on);
+      const sub = await findSubscription(q, h.name);
+      if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
+      const sup = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
+      await withSession(ctx, h.on, async (s) => {
+        if (sub.enabled) await s.query(alterSubscriptionSql(h.name, 'DISABLE'));
+        await s.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
+      }, [WRITABLE_SESSION]);
+      notes.push(`password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()}); it was ${sub.enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`);
+    } catch (err) {
+      notes.push(`COULD NOT remove the password from subscription ${quoteIdent(h.name)} on the ${h.on}: ${messageOf(err)}. Remove it by hand: ALTER SUBSCRIPTION ${quoteIdent(h.name)} DISABLE; then ${clearConnectionSql(h.name, clearedConninfo(h.peer, false))};`);
+    }
+  }
+  return notes;
+}
+
+/** At the start of a resumed run: the password back in place, and enabled what must run. */
+export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await held(ctx)) {
+    const q = await ctx.db(h.on);
+    const sub = await findSubscription(q, h.name);
+    if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
+    await withSession(ctx, h.on, async (s) => {
+      await runWithPeerConninfo(s, `ALTER SUBSCRIPTION ${quoteIdent(h.name)} CONNECTION ${quoteLiteral(CONNINFO_PLACEHOLDER)}`, h.peer);
+      if (h.shouldRun && !sub.enabled) await s.query(alterSubscriptionSql(h.name, 'ENABLE'));
+    });
+    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${h.shouldRun && !sub.enabled ? '; enabled again' : ''}`);
+  }
+  return notes;
+}
