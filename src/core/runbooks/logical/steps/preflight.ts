@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Finding, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
+import type { Finding, PlannedAction, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from '../conninfo';
+import { adaptPlan, capabilitiesSql, privilegeGaps, probeCapabilities, type AdaptedPlan } from '../capabilities';
 import { gatherSourceFacts, gatherTargetFacts } from '../facts';
+import { tableKey } from '../queries';
+import { privilegeFindings } from '../rules-privileges';
 import type { LogicalUpgradeParams } from '../params';
 import { evaluatePreflight, hasErrors } from '../rules';
 import { messageOf, withSession } from '../session';
@@ -59,6 +62,20 @@ export async function probeSubscriberConnection(ctx: Ctx, peer: PeerConninfo): P
   });
 }
 
+/** The plan adapted to both users' capabilities; `scopeTables` null: every table of the source (the dry run). */
+async function adaptedPlanOf(
+  ctx: Ctx, caps: { source: Awaited<ReturnType<typeof probeCapabilities>>; target: Awaited<ReturnType<typeof probeCapabilities>> },
+  scopeTables: { schema: string; name: string }[] | null, peer: PeerConninfo,
+): Promise<AdaptedPlan> {
+  const p = ctx.params;
+  const gaps = caps.source.superuser ? { notOwned: new Map<string, string>(), unreadableSequences: [] } : await privilegeGaps(await ctx.db('source'));
+  const tablesNotOwned = scopeTables ? scopeTables.map((t) => gaps.notOwned.get(tableKey(t))).filter((x): x is string => !!x) : [...gaps.notOwned.values()];
+  return adaptPlan(caps.source, caps.target, {
+    copyRoles: p.copyRoles, copyRolePasswords: p.copyRolePasswords, reverseReplication: p.reverseReplication,
+    tablesNotOwned, sequencesUnreadable: gaps.unreadableSequences, subscriberWithPassword: peer.withPassword,
+  });
+}
+
 export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
   id: 'preflight',
   title: 'Preflight checks on both servers',
@@ -71,7 +88,13 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
   risk: 'read-only',
   async plan(ctx) {
     const peer = await peerConninfo(ctx, 'source', ctx.params.subscriberConnection);
+    const caps = { source: await probeCapabilities(await ctx.db('source')), target: await probeCapabilities(await ctx.db('target')) };
+    const plan = await adaptedPlanOf(ctx, caps, null, peer);
     return [
+      ...(['source', 'target'] as const).map((cluster): PlannedAction => ({ kind: 'sql', cluster, statements: [`-- capability probe first: ${capabilitiesSql(caps[cluster].major).split('\n')[0]} …`] })),
+      ...plan.items.map((i): PlannedAction => (i.possible
+        ? { kind: 'wait', cluster: i.cluster, description: `plan: ${i.how}` }
+        : { kind: 'manual', cluster: i.cluster, instructions: `NOT POSSIBLE as is: ${i.how}${i.fix ? ` To allow it: ${i.fix}` : ''}` })),
       { kind: 'sql', cluster: 'source', statements: ['-- read-only catalog queries: version, settings, tables, sequences, extensions, roles, slots, publications'] },
       { kind: 'sql', cluster: 'target', statements: ['-- read-only catalog queries: version, settings, available extensions, roles, subscriptions'] },
       {
@@ -87,9 +110,15 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
   async execute(ctx): Promise<StepOutcome> {
     const p = ctx.params;
     const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
+    // the capability probe comes first: every later read is one our user may run, or is reported as unchecked
+    const caps = { source: await probeCapabilities(await ctx.db('source')), target: await probeCapabilities(await ctx.db('target')) };
     const src = await gatherSourceFacts(await ctx.db('source'), p, peer.plain);
     const tgt = await gatherTargetFacts(await ctx.db('target'), p);
-    const findings = evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown });
+    const plan = await adaptedPlanOf(ctx, caps, src.scope?.tables ?? [], peer);
+    const findings = [
+      ...privilegeFindings(plan, caps, { source: src.unreadable ?? [], target: tgt.unreadable ?? [] }),
+      ...evaluatePreflight(src, tgt, p, { runId: ctx.runId, subscriberConnection: peer.shown }),
+    ];
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer));
     const errors = findings.filter((f) => f.severity === 'error');
     const warnings = findings.filter((f) => f.severity === 'warning');
@@ -101,6 +130,10 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
       sequences: src.sequenceCount,
       largeObjects: src.largeObjectCount,
       databaseSizeBytes: src.databaseSizeBytes,
+      // read by later steps (publication FOR TABLE list, roles without hashes, pg_dump --no-owner, the freeze)
+      adaptedPlan: { publication: plan.publication, rolePasswords: plan.rolePasswords, schemaNoOwner: plan.schemaNoOwner, freeze: plan.freeze },
+      sourceUser: { name: caps.source.user, superuser: caps.source.superuser },
+      targetUser: { name: caps.target.user, superuser: caps.target.superuser },
       errors: errors.length,
       warnings: warnings.length,
     };
