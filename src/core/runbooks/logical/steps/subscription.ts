@@ -1,10 +1,11 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import { CONNINFO_PLACEHOLDER, passwordPlacement, peerConninfo, runWithPeerConninfo } from '../conninfo';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { findPublication, findSlot, findSubscription, frozenBySystem } from '../queries';
+import { backendPid, currentDatabase, findPublication, findSlot, findSubscription } from '../queries';
+import { freezeTarget, targetFreezeKind, targetFreezeSql, targetFrozen } from '../target-freeze';
 import { ownedByRun } from '../rules';
 import { majorOf, withSession } from '../session';
-import { alterSubscriptionSql, commentOnSql, createSlotSql, createSubscriptionSql, FREEZE, ownerComment } from '../statements';
+import { alterSubscriptionSql, commentOnSql, createSlotSql, createSubscriptionSql, ownerComment } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -42,7 +43,7 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const p = ctx.params;
     const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
     return [
-      { kind: 'sql', cluster: 'target', statements: FREEZE },
+      { kind: 'sql', cluster: 'target', statements: targetFreezeSql(await targetFreezeKind(await ctx.db('target')), await currentDatabase(await ctx.db('target'))) },
       { kind: 'sql', cluster: 'source', statements: [createSlotSql(slotNameOf(p))] },
       {
         kind: 'sql', cluster: 'target',
@@ -56,7 +57,7 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
   async isDone(ctx) {
     const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
     if (!sub || !ownedByRun(sub.comment, ctx.runId)) return false;
-    return (await findSlot(await ctx.db('source'), slotNameOf(ctx.params))) !== null && (await frozenBySystem(await ctx.db('target')));
+    return (await findSlot(await ctx.db('source'), slotNameOf(ctx.params))) !== null && (await targetFrozen(await ctx.db('target')));
   },
   async precondition(ctx) {
     const p = ctx.params;
@@ -72,7 +73,7 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
     const t0 = Date.now();
     await withSession(ctx, 'target', async (s) => {
-      for (const st of FREEZE) await s.query(st);
+      await freezeTarget(s, await targetFreezeKind(s), await currentDatabase(s), [await backendPid(s), await backendPid(await ctx.db('target'))]);
       const existing = await findSubscription(s, p.subscription);
       if (existing) return;
       const src = await ctx.db('source');
