@@ -1,9 +1,10 @@
 /**
- * No password stays in pg_subscription.subconninfo once a run ends, on every ending (succeeded, failed, aborted,
- * Ctrl-C, paused): the run's subscriptions that carry one are disabled and given a password-less connection
- * (a placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
- * used, the subscription being disabled). A resumed run puts the password back (through unlogged-secret.ts) and
- * enables what must run. The journal notes say when the password was stored and removed.
+ * No password stays in pg_subscription.subconninfo once a run ends — succeeded, failed, aborted (Ctrl-C) or an
+ * unexpected error: the run's subscriptions that carry one are disabled and given a password-less connection (a
+ * placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
+ * used, the subscription being disabled), and their comment says so. A run that resumes puts the password back
+ * (through unlogged-secret.ts) and enables again only what it disabled. A PAUSED run (a declined step, --until,
+ * "Run Next Step") is not over: replication goes on and the password stays, which the journal notes say.
  */
 import type { StepContext } from '../../runbook/types';
 import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from './conninfo';
@@ -11,11 +12,14 @@ import type { LogicalUpgradeParams } from './params';
 import { findSubscription } from './queries';
 import { ownedByRun } from './rules';
 import { messageOf, withSession } from './session';
-import { alterSubscriptionSql, WRITABLE_SESSION } from './statements';
+import { alterSubscriptionSql, commentOnSql, ownerComment, WRITABLE_SESSION } from './statements';
 import { quoteIdent, quoteLiteral } from '../../sql';
 import { formatConnString, parseConnString } from '../../conn';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
+
+/** The comment of a subscription this tool disabled and cleared at the end of a run (ownedByRun still matches). */
+export const CLEARED_MARK = 'disabled and password removed between runs; ';
 
 /** Not a secret: what a cleared subscription's connection carries where PostgreSQL demands a password. */
 export const CLEARED_PASSWORD = 'removed-by-pg-upgrade-pilot';
@@ -55,9 +59,14 @@ export function clearConnectionSql(name: string, conninfo: string): string {
 }
 
 /** At every end of a run: disable and clear each of the run's subscriptions holding a password. */
-export async function removeSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
+export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]> {
   const notes: string[] = [];
   for (const h of await held(ctx)) {
+    if (status === 'paused') {
+      const sub = await findSubscription(await ctx.db(h.on), h.name);
+      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is paused: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends`);
+      continue;
+    }
     try {
       const q = await ctx.db(h.on);
       const sub = await findSubscription(q, h.name);
@@ -66,6 +75,8 @@ export async function removeSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
       await withSession(ctx, h.on, async (s) => {
         if (sub.enabled) await s.query(alterSubscriptionSql(h.name, 'DISABLE'));
         await s.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
+        // remember that WE disabled it: only then does a resumed run enable it again
+        if (sub.enabled) await s.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
       }, [WRITABLE_SESSION]);
       notes.push(`password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()}); it was ${sub.enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`);
     } catch (err) {
@@ -75,18 +86,21 @@ export async function removeSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
   return notes;
 }
 
-/** At the start of a resumed run: the password back in place, and enabled what must run. */
+/** At the start of a resumed run: the password back in place, and enabled again what the last ending disabled. */
 export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
   const notes: string[] = [];
   for (const h of await held(ctx)) {
     const q = await ctx.db(h.on);
     const sub = await findSubscription(q, h.name);
     if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
+    const weDisabled = (sub.comment ?? '').startsWith(CLEARED_MARK);
+    const enable = weDisabled && h.shouldRun && !sub.enabled;
     await withSession(ctx, h.on, async (s) => {
       await runWithPeerConninfo(s, `ALTER SUBSCRIPTION ${quoteIdent(h.name)} CONNECTION ${quoteLiteral(CONNINFO_PLACEHOLDER)}`, h.peer);
-      if (h.shouldRun && !sub.enabled) await s.query(alterSubscriptionSql(h.name, 'ENABLE'));
+      if (enable) await s.query(alterSubscriptionSql(h.name, 'ENABLE'));
+      if (weDisabled) await s.query(commentOnSql('SUBSCRIPTION', h.name, ownerComment(ctx.runId)));
     });
-    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${h.shouldRun && !sub.enabled ? '; enabled again' : ''}`);
+    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}`);
   }
   return notes;
 }
