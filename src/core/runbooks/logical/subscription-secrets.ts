@@ -72,12 +72,12 @@ export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' 
       const sub = await findSubscription(q, h.name);
       if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
       const sup = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
-      await withSession(ctx, h.on, async (s) => {
-        if (sub.enabled) await s.query(alterSubscriptionSql(h.name, 'DISABLE'));
-        await s.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
-        // remember that WE disabled it: only then does a resumed run enable it again
-        if (sub.enabled) await s.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
-      }, [WRITABLE_SESSION]);
+      // the run's own session, already open: after Ctrl-C (an aborted signal) no new session may be opened
+      await q.query(WRITABLE_SESSION);
+      if (sub.enabled) await q.query(alterSubscriptionSql(h.name, 'DISABLE'));
+      await q.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
+      // remember that WE disabled it: only then does a resumed run enable it again
+      if (sub.enabled) await q.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
       notes.push(`password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()}); it was ${sub.enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`);
     } catch (err) {
       notes.push(`COULD NOT remove the password from subscription ${quoteIdent(h.name)} on the ${h.on}: ${messageOf(err)}. Remove it by hand: ALTER SUBSCRIPTION ${quoteIdent(h.name)} DISABLE; then ${clearConnectionSql(h.name, clearedConninfo(h.peer, false))};`);
