@@ -11,7 +11,7 @@ import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConni
 import type { LogicalUpgradeParams } from './params';
 import { findSubscription } from './queries';
 import { ownedByRun } from './rules';
-import { messageOf, withSession } from './session';
+import { messageOf, sleep, withSession } from './session';
 import { alterSubscriptionSql, commentOnSql, ownerComment, WRITABLE_SESSION } from './statements';
 import { quoteIdent, quoteLiteral } from '../../sql';
 import { formatConnString, parseConnString } from '../../conn';
@@ -86,6 +86,18 @@ export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' 
   return notes;
 }
 
+const WORKER_WAIT_MS = 30_000;
+
+async function waitForWorker(ctx: Ctx, h: Held): Promise<boolean> {
+  const deadline = Date.now() + WORKER_WAIT_MS;
+  const q = await ctx.db(h.on);
+  while (Date.now() < deadline && !ctx.signal.aborted) {
+    if ((await findSubscription(q, h.name))?.workerPid) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
 /** At the start of a resumed run: the password back in place, and enabled again what the last ending disabled. */
 export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
   const notes: string[] = [];
@@ -100,7 +112,9 @@ export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> 
       if (enable) await s.query(alterSubscriptionSql(h.name, 'ENABLE'));
       if (weDisabled) await s.query(commentOnSql('SUBSCRIPTION', h.name, ownerComment(ctx.runId)));
     });
-    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}`);
+    // a changed connection restarts the apply worker: the steps that follow (the switchover's gate) need it running
+    const running = h.shouldRun && (enable || sub.enabled) ? await waitForWorker(ctx, h) : true;
+    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}${running ? '' : `; its apply worker did not start within ${WORKER_WAIT_MS / 1000} s (see the ${h.on}'s server log)`}`);
   }
   return notes;
 }
