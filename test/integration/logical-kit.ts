@@ -169,3 +169,20 @@ export async function readOnlyForNewSessions(s: LabServer): Promise<string> {
     await c.end();
   }
 }
+
+/**
+ * Ctrl-C in the middle of the initial copy: `controller` is aborted as soon as the subscription exists on the
+ * target (`target`: any session there); the run, given `until` beyond the sync, then ends "aborted" at the latest
+ * before its next step.
+ */
+export async function abortWhenSubscribed(target: Client, controller: AbortController, subscription = 'pgpilot_upgrade'): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if ((await target.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [subscription])).rowCount) {
+      controller.abort();
+      return;
+    }
+    await sleep(25);
+  }
+  throw new Error('the run never created its subscription');
+}

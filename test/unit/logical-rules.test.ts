@@ -48,12 +48,12 @@ test('a healthy pair has no error', () => {
   assert.ok(f.some((x) => x.id === 'roles' && x.severity === 'info' && /app/.test(x.message)), 'missing roles will be created');
 });
 
-test('versions, wal_level, privileges and capacity are errors with a fix', () => {
+test('versions, wal_level and capacity (privileges: logical-capabilities.test.ts) are errors with a fix', () => {
   const [s, t] = facts([table('a')], {
     overview: overview(110020, { walLevel: 'replica', isSuperuser: false, maxReplicationSlots: 2, maxWalSenders: 1 }), slotsInUse: 2, walSendersInUse: 1,
   }, { overview: overview(110020, { maxLogicalReplicationWorkers: 0 }) });
   const f = evaluatePreflight(s, t, defaultLogicalUpgradeParams(), rc);
-  assert.deepEqual(ids(f, 'error'), ['replication-slots', 'source-privileges', 'source-version', 'target-workers', 'version-order', 'wal-senders', 'wal_level']);
+  assert.deepEqual(ids(f, 'error'), ['replication-slots', 'source-version', 'target-workers', 'version-order', 'wal-senders', 'wal_level']);
   const wal = f.find((x) => x.id === 'wal_level')!;
   assert.match(wal.fix ?? '', /ALTER SYSTEM SET wal_level = logical; then restart/);
 });

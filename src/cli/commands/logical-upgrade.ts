@@ -3,7 +3,8 @@
  * through the engine with terminal prompts (src/cli/ui.ts), a journal per run, --resume, --dry-run and --json.
  */
 import { EXIT_STATUS_HELP } from '../interrupt';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { formatConnString, parseConnString, resolveConn, type HostEndpoint } from '../../core/conn';
 import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
@@ -28,7 +29,14 @@ Connections (libpq connection strings, keyword/value or URI; multi-host allowed;
   --source CONN               The cluster to upgrade from.
   --target CONN               The new cluster (the newer major).
   --subscriber-source CONN    How the TARGET server reaches the source, if not like us (internal host name,
-                              replication user). Must not contain a password: the source's is added.
+                              a dedicated replication user). Never a password inside. Our password is
+                              added when its user is ours; another user's comes from a password file (below);
+                              passfile=PATH inside names a file on the TARGET's host instead (superuser target).
+  --subscriber-password-file FILE
+                              Password file (.pgpass format) on this machine holding the replication user's
+                              password (default: PGPASSFILE, else ~/.pgpass; never PGPASSWORD, that is ours).
+                              It reaches the target only as COPY data (no server log can hold it) and stays in
+                              pg_subscription only while a run is active.
   --source-name NAME          Display name of the source (default host:port/dbname); typed to confirm a
   --target-name NAME          destructive step or a step on a production cluster.
   --production ROLE           Treat "source" or "target" as production (every changing step then needs the
@@ -105,6 +113,7 @@ interface Flags {
   source?: string;
   target?: string;
   subscriberSource?: string;
+  subscriberPasswordFile?: string;
   sourceName?: string;
   targetName?: string;
   production: Set<'source' | 'target'>;
@@ -133,6 +142,7 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--source': f.source = value(); break;
       case '--target': f.target = value(); break;
       case '--subscriber-source': f.subscriberSource = value(); break;
+      case '--subscriber-password-file': f.subscriberPasswordFile = value(); break;
       case '--source-name': f.sourceName = value(); break;
       case '--target-name': f.targetName = value(); break;
       case '--production': f.production.add(oneOf(flag, value(), ['source', 'target'] as const)); break;
@@ -159,13 +169,15 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
 /** The run's parameters: those it started with (--resume), overridden by the flags given now. */
 async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
   const base = await resumedParams<LogicalUpgradeParams>(f.run);
-  if (f.subscriberSource !== undefined) refusePassword('--subscriber-source', f.subscriberSource, ' (the source\'s password is added)');
+  if (f.subscriberSource !== undefined) refusePassword('--subscriber-source', f.subscriberSource, ' (ours is added for our user; another user\'s comes from --subscriber-password-file or ~/.pgpass)');
+  if (f.subscriberPasswordFile !== undefined) checkPasswordFile('--subscriber-password-file', f.subscriberPasswordFile);
   const given: Partial<LogicalUpgradeParams> = {
     publication: f.publication,
     subscription: f.subscription,
     lagThresholdBytes: f.lagThreshold,
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
+    subscriberPasswordFile: f.subscriberPasswordFile === undefined ? undefined : resolvePath(f.subscriberPasswordFile),
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
     freezeMethod: f.freezeMethod,
     clientRouting: routingParamsFrom(f.routing),
@@ -173,6 +185,18 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
   };
   const database = await resolveConn(parseConnString(f.source!)).then((r) => r.dbname, () => undefined); // a bad --source is reported where it is connected
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }, database));
+}
+
+/** The password file must be there and private, as libpq requires (it ignores a group/world-readable one). */
+function checkPasswordFile(flag: string, file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new UsageError(`${flag}: ${file} does not exist`);
+  }
+  if (!st.isFile()) throw new UsageError(`${flag}: ${file} is not a file`);
+  if ((st.mode & 0o077) !== 0) throw new UsageError(`${flag}: ${file} is readable by others; chmod 600 it (libpq ignores such a file)`);
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

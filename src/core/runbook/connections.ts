@@ -6,6 +6,7 @@
  */
 import type { Client } from 'pg';
 import { connect, parseConnString, resolveConn } from '../conn';
+import { copyRowsIn } from '../copy-in';
 import type { HostEndpoint } from '../conn/types';
 import { versionFromNum, type Queryable, type ServerVersion } from '../db';
 import type { ClusterRole, RunCluster } from './types';
@@ -124,5 +125,7 @@ function asQueryable(client: Client): Queryable {
       const r = await client.query(text, values as unknown[] | undefined);
       return { rows: r.rows as R[], rowCount: r.rowCount };
     },
-  };
+    // COPY … FROM STDIN: how a secret reaches the server without being in a loggable statement (copy-in.ts)
+    copyRowsIn: (statement: string, rows: string[][]) => copyRowsIn(client, statement, rows),
+  } as Queryable;
 }

@@ -142,7 +142,13 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
     };
     const allEvents = (): JournalEvent[] => (resumed ? [...prior!.events, ...jw.events] : [...jw.events]);
     const selected = selectSteps(runbook, opts, done);
+    const hook = async (name: string, call: (() => Promise<string[]>) | undefined) => {
+      if (dryRun || !call) return;
+      const lines = await call().catch((err) => [`${name}: ${messageOf(err)}`]);
+      for (const text of lines) await jw.append({ type: 'note', ts: nowIso(), text, by: 'pg-upgrade-pilot' });
+    };
     const finish = async (status: RunResult['status'], message: string, stepId?: string, reason?: 'declined' | 'until' | 'only'): Promise<RunResult> => {
+      await hook('at the end of the run', runbook.atRunEnd && (() => runbook.atRunEnd!(ctx, status)));
       if (status === 'paused') await jw.append({ type: 'run-paused', ts: nowIso(), reason: reason ?? 'until', stepId, message });
       else await jw.append({ type: 'run-finished', ts: nowIso(), status, message });
       ui.log(status === 'failed' ? 'error' : 'info', message);
@@ -158,6 +164,7 @@ export async function runRunbook<P>(opts: RunOptions<P>): Promise<RunResult> {
       return await finish('succeeded', `dry run: ${selected.length} step(s) planned, nothing executed`);
     }
 
+    if (selected.length) await hook('at the start of the run', runbook.atRunStart && (() => runbook.atRunStart!(ctx)));
     for (const [i, step] of selected.entries()) {
       if (signal.aborted) return await finish('aborted', `aborted by the operator before "${step.title}"`);
       if (i > 0 && lock) {

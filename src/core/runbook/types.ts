@@ -159,6 +159,14 @@ export interface RunbookDefinition<P = Record<string, unknown>> {
    * to the error. `db` reaches the roles already connected. Nothing has been changed or journaled at that point.
    */
   explainConnectError?(role: ClusterRole, err: unknown, db: (role: ClusterRole) => Promise<Queryable>): Promise<string | undefined>;
+  /**
+   * Optional, not in a dry run: before the first step of a run that executes steps (e.g. put back a secret the
+   * last run removed), and on every ending of it (succeeded, failed, aborted, paused, an unexpected error) before
+   * the ending is journaled (e.g. remove a secret from a catalog). The lines returned are journaled as notes; a
+   * throw is journaled as a note too and never changes the run's outcome.
+   */
+  atRunStart?(ctx: StepContext<P>): Promise<string[]>;
+  atRunEnd?(ctx: StepContext<P>, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]>;
 }
 
 /** Journal: append-only JSON lines, one object per event. Never holds secrets. */

@@ -19,7 +19,10 @@ export interface SourceFacts {
   slotsInUse: number;
   walSendersInUse: number;
   maxSlotWalKeepSize: string | null; // (13+) e.g. "-1" or "10240" (MB)
-  frozen: boolean;
+  /** null: not known (pg_file_settings is not readable by our user). */
+  frozen: boolean | null;
+  /** What could not be read for lack of privilege (the preflight says so instead of failing). */
+  unreadable?: string[];
   tables: TableInfo[];
   scope: ResolvedScope | null;
   scopeError: string | null;
@@ -50,11 +53,25 @@ export interface TargetFacts {
   reversePublication: PublicationState | null;
   originsInUse: number;
   existingTables: Set<string>;
-  frozen: boolean;
+  frozen: boolean | null;
+  unreadable?: string[];
   encoding: string;
 }
 
 const one = async (q: Queryable, sql: string, values?: unknown[]): Promise<Row> => (await q.query<Row>(sql, values)).rows[0] ?? {};
+
+/** A read our user may be denied (SQLSTATE 42501): noted in `unreadable` and replaced by `fallback`. */
+async function readable<T>(unreadable: string[], what: string, read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    unreadable.push(what);
+    return fallback;
+  }
+}
+
+const FROZEN_UNREADABLE = 'whether it is frozen by ALTER SYSTEM (pg_file_settings)';
 
 export async function gatherSourceFacts(q: Queryable, p: LogicalUpgradeParams, subscriberConnection: string): Promise<SourceFacts> {
   const overview = await fetchServerOverview(q);
@@ -67,8 +84,10 @@ export async function gatherSourceFacts(q: Queryable, p: LogicalUpgradeParams, s
       (SELECT count(*) FROM pg_largeobject_metadata)::int AS lobs,
       pg_database_size(current_database())::float8 AS dbsize,
       (SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()) AS enc,
-      (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())::int AS prepared,
-      (SELECT count(*) FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database())::int AS subs`);
+      (SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database())::int AS prepared`);
+  const unreadable: string[] = [];
+  const subs = await readable(unreadable, 'subscriptions of the source database (pg_subscription)', async () =>
+    Number((await one(q, 'SELECT count(*)::int AS n FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()')).n), 0);
   const matviews = await q.query<Row>(
     `SELECT schemaname, matviewname FROM pg_matviews WHERE schemaname <> 'information_schema' AND schemaname NOT LIKE 'pg\\_%' ORDER BY 1, 2`,
   );
@@ -103,7 +122,8 @@ export async function gatherSourceFacts(q: Queryable, p: LogicalUpgradeParams, s
     slotsInUse: Number(counts.slots),
     walSendersInUse: Number(counts.senders),
     maxSlotWalKeepSize: counts.keep === null || counts.keep === undefined ? null : String(counts.keep),
-    frozen: await frozenBySystem(q),
+    frozen: await readable(unreadable, FROZEN_UNREADABLE, () => frozenBySystem(q), null),
+    unreadable,
     tables,
     scope,
     scopeError,
@@ -116,7 +136,7 @@ export async function gatherSourceFacts(q: Queryable, p: LogicalUpgradeParams, s
     databaseSizeBytes: Number(counts.dbsize),
     encoding: String(counts.enc),
     preparedXacts: Number(counts.prepared),
-    subscriptionCount: Number(counts.subs),
+    subscriptionCount: subs,
     publication: await findPublication(q, p.publication),
     slot: await findSlot(q, p.slotName ?? p.subscription),
     subscriberUser,
@@ -130,6 +150,7 @@ export async function gatherSourceFacts(q: Queryable, p: LogicalUpgradeParams, s
 
 export async function gatherTargetFacts(q: Queryable, p: LogicalUpgradeParams): Promise<TargetFacts> {
   const overview = await fetchServerOverview(q);
+  const unreadable: string[] = [];
   const ext = await q.query<Row>('SELECT name, default_version, installed_version FROM pg_available_extensions');
   const roles = await q.query<Row>('SELECT rolname FROM pg_roles');
   const misc = await one(q, `SELECT (SELECT count(*) FROM pg_replication_origin)::int AS origins,
@@ -141,11 +162,12 @@ export async function gatherTargetFacts(q: Queryable, p: LogicalUpgradeParams): 
       installedVersion: r.installed_version === null ? null : String(r.installed_version),
     }])),
     roles: new Set(roles.rows.map((r) => String(r.rolname))),
-    subscription: await findSubscription(q, p.subscription),
+    subscription: await readable(unreadable, `whether a subscription named "${p.subscription}" exists (pg_subscription)`, () => findSubscription(q, p.subscription), null),
     reversePublication: p.reverseReplication ? await findPublication(q, p.reversePublication) : null,
     originsInUse: Number(misc.origins),
     existingTables: await existingTables(q),
-    frozen: await frozenBySystem(q),
+    frozen: await readable(unreadable, FROZEN_UNREADABLE, () => frozenBySystem(q), null),
+    unreadable,
     encoding: String(misc.enc),
   };
 }

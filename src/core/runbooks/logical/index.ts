@@ -16,6 +16,7 @@ import { switchoverStep } from './steps/switchover';
 import { verifyDataStep } from './steps/verify-data';
 import { waitSyncStep } from './steps/wait-sync';
 import { explainMissingTargetDatabase } from './missing-database';
+import { removeSubscriptionPasswords, restoreSubscriptionPasswords } from './subscription-secrets';
 
 export { defaultLogicalUpgradeParams, validateLogicalUpgradeParams, LOGICAL_UPGRADE_DEFAULTS, slotNameOf } from './params';
 export type { LogicalUpgradeParams, TableName } from './params';
@@ -49,4 +50,7 @@ export const logicalUpgradeRunbook: RunbookDefinition<LogicalUpgradeParams> = {
     analyzeTargetStep,
     cleanupStep,
   ],
+  // no password stays in pg_subscription once a run ends, whatever the ending (subscription-secrets.ts)
+  atRunStart: restoreSubscriptionPasswords,
+  atRunEnd: removeSubscriptionPasswords,
 };

@@ -22,6 +22,11 @@ export interface LogicalUpgradeParams {
    * differs from ours (internal hostname, replication user). No password: the source's password is added.
    */
   subscriberConnection?: string;
+  /**
+   * A password file (.pgpass format) on THIS machine holding the password of subscriberConnection's user, when it
+   * is a dedicated replication user (default: PGPASSFILE, else ~/.pgpass). A path, never a password.
+   */
+  subscriberPasswordFile?: string;
   /** Create the source's roles missing on the target (attributes, password hashes, memberships, settings). */
   copyRoles: boolean;
   /** Copy role password hashes (SCRAM/MD5), so applications can log in on the new server; needs a superuser source. */

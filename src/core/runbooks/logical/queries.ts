@@ -64,7 +64,8 @@ export interface SubscriptionState {
 export async function findSubscription(q: Queryable, name: string): Promise<SubscriptionState | null> {
   const { rows } = await q.query<Row>(
     `SELECT s.oid::int8 AS oid, s.subenabled, s.subslotname, to_json(s.subpublications) AS pubs, s.subsynccommit,
-       shobj_description(s.oid, 'pg_subscription') AS comment,
+       -- COMMENT ON SUBSCRIPTION is stored in pg_description (per database), not pg_shdescription
+       COALESCE(obj_description(s.oid, 'pg_subscription'), shobj_description(s.oid, 'pg_subscription')) AS comment,
        (SELECT st.pid FROM pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL LIMIT 1) AS worker_pid
      FROM pg_subscription s
      WHERE s.subname = $1 AND s.subdbid = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())`,

@@ -49,7 +49,8 @@ export interface SourceRoles {
 type Row = Record<string, unknown>;
 
 export async function readSourceRoles(q: Queryable, major: number): Promise<SourceRoles> {
-  const sup = (await q.query<Row>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s === true;
+  // pg_authid holds the hashes; a managed admin usually may not read it (then pg_roles, without hashes)
+  const sup = (await q.query<Row>("SELECT has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS s")).rows[0].s === true;
   const table = sup ? 'pg_authid' : 'pg_roles';
   const roles = await q.query<Row>(
     `SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit,
@@ -197,4 +198,41 @@ export function roleStatements(plan: RolePlan, o: { withPasswords: boolean; mask
     ...plan.settings.map((s) => roleSettingSql(s, o.database)),
     ...plan.grants.map((g) => grantMembershipSql(g, o.targetMajor)),
   ];
+}
+
+/** Attributes only a superuser may give (a CREATEROLE admin is refused them): left out on a non-superuser target. */
+export const SUPERUSER_ONLY_ATTRIBUTES = ['superuser', 'replication', 'bypassRls'] as const;
+
+export interface AdaptedRolePlan extends RolePlan {
+  /** Roles created with fewer attributes than on the source ("name: SUPERUSER, REPLICATION"). */
+  reducedAttributes: string[];
+  /** Memberships a non-superuser cannot grant here (in roles it does not administer), as GRANT statements. */
+  grantsLeft: string[];
+}
+
+/**
+ * The role plan for a target user that is not a superuser: superuser-only attributes dropped (and listed), and only
+ * memberships in roles this run creates (16+: their creator administers them) or that the user administers.
+ */
+export function adaptRolePlan(plan: RolePlan, targetSuperuser: boolean, administered: Set<string>, targetMajor: number): AdaptedRolePlan {
+  if (targetSuperuser) return { ...plan, reducedAttributes: [], grantsLeft: [] };
+  const reducedAttributes: string[] = [];
+  const create = plan.create.map((r) => {
+    const dropped = SUPERUSER_ONLY_ATTRIBUTES.filter((a) => r[a]);
+    if (dropped.length) reducedAttributes.push(`${quoteIdent(r.name)}: ${dropped.map((a) => a.toUpperCase()).join(', ')}`);
+    return { ...r, superuser: false, replication: false, bypassRls: false };
+  });
+  const created = new Set(plan.create.map((r) => r.name));
+  const canGrant = (m: Membership) => administered.has(m.role) || (targetMajor >= 16 && created.has(m.role));
+  return {
+    ...plan, create, reducedAttributes,
+    grants: plan.grants.filter(canGrant),
+    grantsLeft: plan.grants.filter((m) => !canGrant(m)).map((m) => grantMembershipSql(m, targetMajor)),
+  };
+}
+
+/** Roles of the target our user administers (ADMIN OPTION, directly or inherited), for adaptRolePlan. */
+export async function administeredRoles(q: Queryable): Promise<Set<string>> {
+  const r = await q.query<Row>(`SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND pg_has_role(current_user, oid, 'USAGE WITH ADMIN OPTION')`);
+  return new Set(r.rows.map((x) => String(x.rolname)));
 }

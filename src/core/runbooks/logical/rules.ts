@@ -64,13 +64,7 @@ export function evaluatePreflight(src: SourceFacts, tgt: TargetFacts, p: Logical
   }
   for (const [role, o] of [['source', src.overview], ['target', tgt.overview]] as const) {
     if (o.inRecovery) add({ id: `${role}-standby`, severity: 'error', cluster: role, message: `The ${role} connection reaches a standby (in recovery).`, fix: `Point the ${role} connection at the primary (target_session_attrs=read-write).` });
-    if (!o.isSuperuser) {
-      add({
-        id: `${role}-privileges`, severity: 'error', cluster: role,
-        message: `The ${role} user ${quoteIdent(o.currentUser)} is not a superuser; ${role === 'source' ? 'CREATE PUBLICATION … FOR ALL TABLES, ALTER SYSTEM and terminating sessions' : 'CREATE SUBSCRIPTION, ALTER SYSTEM and setval on every sequence'} need one.`,
-        fix: `Connect to the ${role} as a superuser (e.g. postgres) for the upgrade.`,
-      });
-    }
+    // privileges: the capability probe and the adapted plan (capabilities.ts, rules-privileges.ts)
   }
   if (src.frozen) {
     add({ id: 'source-frozen', severity: 'error', cluster: 'source', message: 'The source is read-only by ALTER SYSTEM (default_transaction_read_only = on): a switchover already happened, or it is frozen on purpose.', fix: 'If it should take writes: ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf();' });

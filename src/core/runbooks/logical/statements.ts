@@ -145,6 +145,11 @@ export function probeSubscriptionSql(probeName: string, conninfo: string, public
     'WITH (connect = true, create_slot = false, enabled = false, slot_name = NONE, copy_data = false)';
 }
 
+/** The subscription's slot, made on the publisher before the subscription (create_slot = false). */
+export function createSlotSql(slot: string): string {
+  return `SELECT pg_create_logical_replication_slot(${quoteLiteral(slot)}, 'pgoutput')`;
+}
+
 export function dropSubscriptionSql(name: string): string {
   return `DROP SUBSCRIPTION IF EXISTS ${quoteIdent(name)}`;
 }

@@ -1,17 +1,30 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
 import { currentDatabase } from '../queries';
-import { planRoles, readSourceRoles, readTargetRoles, roleStatements, type RolePlan } from '../roles';
+import { quoteIdent } from '../../../sql';
+import { adaptRolePlan, administeredRoles, planRoles, readSourceRoles, readTargetRoles, roleStatements, type AdaptedRolePlan } from '../roles';
 import { majorOf, withSession } from '../session';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
-async function rolePlan(ctx: Ctx): Promise<{ plan: RolePlan; passwordsReadable: boolean; database: string; targetMajor: number }> {
+/**
+ * What to create, adapted to the target user: a non-superuser (managed admin) creates roles without the
+ * superuser-only attributes and grants only memberships it may; without pg_authid on the source, no hashes.
+ */
+async function rolePlan(ctx: Ctx): Promise<{ plan: AdaptedRolePlan; passwordsReadable: boolean; database: string; targetMajor: number }> {
   const src = await ctx.db('source');
   const tgt = await ctx.db('target');
   const source = await readSourceRoles(src, await majorOf(ctx, 'source'));
   const target = await readTargetRoles(tgt);
-  return { plan: planRoles(source, target), passwordsReadable: source.passwordsReadable, database: await currentDatabase(tgt), targetMajor: await majorOf(ctx, 'target') };
+  const targetMajor = await majorOf(ctx, 'target');
+  const sup = (await tgt.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s === true;
+  const plan = adaptRolePlan(planRoles(source, target), sup, sup ? new Set() : await administeredRoles(tgt), targetMajor);
+  return { plan, passwordsReadable: source.passwordsReadable, database: await currentDatabase(tgt), targetMajor };
+}
+
+/** Login roles created on the target without a password (hashes unreadable or not copied): set them by hand. */
+function withoutPassword(r: Awaited<ReturnType<typeof rolePlan>>, ctx: Ctx): string[] {
+  return r.plan.create.filter((x) => x.login && !(ctx.params.copyRolePasswords && x.passwordHash)).map((x) => x.name);
 }
 
 function statementsOf(r: Awaited<ReturnType<typeof rolePlan>>, ctx: Ctx, mask: boolean): string[] {
@@ -55,17 +68,36 @@ export const copyRolesStep: StepDefinition<LogicalUpgradeParams> = {
       }
     });
     const findings = [];
-    if (ctx.params.copyRolePasswords && !r.passwordsReadable && r.plan.create.some((x) => x.login)) {
+    const noPassword = withoutPassword(r, ctx);
+    if (noPassword.length) {
       findings.push({
         id: 'role-passwords', severity: 'warning' as const, cluster: 'target' as const,
-        message: 'The source user is not a superuser, so password hashes could not be read: the new login roles have no password on the target.',
-        fix: 'Set their passwords on the target (ALTER ROLE … PASSWORD …) before the switchover.',
+        message: `${noPassword.length} login role(s) were created on the target WITHOUT a password (${r.passwordsReadable ? 'copyRolePasswords is off' : 'the source user may not read pg_authid'}): ${noPassword.map(quoteIdent).join(', ')}. Their applications cannot log in on the new server until it is set.`,
+        fix: `Before the switchover, on the target: ${noPassword.slice(0, 3).map((n) => `ALTER ROLE ${quoteIdent(n)} PASSWORD '…';`).join(' ')}${noPassword.length > 3 ? ' …' : ''} (or \\password in psql, which sends only a hash)`,
+      });
+    }
+    if (r.plan.reducedAttributes.length) {
+      findings.push({
+        id: 'role-attributes', severity: 'warning' as const, cluster: 'target' as const,
+        message: `The target user is not a superuser: these roles were created without attributes only a superuser may give: ${r.plan.reducedAttributes.join('; ')}.`,
+        fix: 'Have the provider (or a superuser) give them if the applications need them.',
+      });
+    }
+    if (r.plan.grantsLeft.length) {
+      findings.push({
+        id: 'role-memberships', severity: 'warning' as const, cluster: 'target' as const,
+        message: `${r.plan.grantsLeft.length} membership(s) could not be granted by the target user (it does not administer those roles).`,
+        fix: `As a role with ADMIN on them: ${r.plan.grantsLeft.join('; ')};`,
       });
     }
     return {
       status: 'succeeded',
-      message: `${r.plan.create.length} role(s) created, ${r.plan.grants.length} membership(s) granted, ${r.plan.existing.length} existing role(s) left as they are`,
-      outputs: { rolesCreated: r.plan.create.map((x) => x.name), membershipsGranted: r.plan.grants.length, rolesExisting: r.plan.existing.length },
+      message: `${r.plan.create.length} role(s) created, ${r.plan.grants.length} membership(s) granted, ${r.plan.existing.length} existing role(s) left as they are${noPassword.length ? `; ${noPassword.length} login role(s) need a password` : ''}`,
+      outputs: {
+        rolesCreated: r.plan.create.map((x) => x.name), membershipsGranted: r.plan.grants.length, rolesExisting: r.plan.existing.length,
+        // the record lists these: the roles whose passwords must be set on the new server
+        rolesWithoutPassword: noPassword, rolesWithReducedAttributes: r.plan.reducedAttributes, membershipsLeft: r.plan.grantsLeft,
+      },
       findings,
     };
   },

@@ -30,12 +30,16 @@ async function schemaState(ctx: Ctx): Promise<SchemaState> {
 interface Tools {
   dump: ClientTool;
   psql: ClientTool;
+  /** pg_dump --no-owner: the target user is not a superuser (a managed admin) and cannot give objects to other roles. */
+  noOwner: boolean;
 }
 
 async function chooseTools(ctx: Ctx): Promise<Tools> {
   const tools = await discoverClientTools(['pg_dump', 'psql'], { clientToolsPath: ctx.params.clientToolsPath });
   const dump = selectDumpTool(tools, 'pg_dump', await majorOf(ctx, 'source'), await majorOf(ctx, 'target'));
-  return { dump, psql: selectPsql(tools, dump.version.major) };
+  const tgt = await ctx.db('target');
+  const noOwner = (await tgt.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s !== true;
+  return { dump, psql: selectPsql(tools, dump.version.major), noOwner };
 }
 
 function invocations(ctx: Ctx, t: Tools, passwords: { source?: string; target?: string }): [ToolInvocation, ToolInvocation] {
@@ -43,7 +47,10 @@ function invocations(ctx: Ctx, t: Tools, passwords: { source?: string; target?: 
   return [
     {
       path: t.dump.path,
-      args: ['--schema-only', '--no-publications', '--no-subscriptions', '--format=plain', '--no-password', `--dbname=${ctx.connection('source')}`],
+      args: [
+        '--schema-only', '--no-publications', '--no-subscriptions', ...(t.noOwner ? ['--no-owner'] : []), '--format=plain', '--no-password',
+        `--dbname=${ctx.connection('source')}`,
+      ],
       env: env(passwords.source),
     },
     {
@@ -120,8 +127,8 @@ export const copySchemaStep: StepDefinition<LogicalUpgradeParams> = {
     const state = await schemaState(ctx);
     return {
       status: 'succeeded',
-      message: `schema loaded with pg_dump ${tools.dump.version.text} (${tools.dump.path})`,
-      outputs: { pgDump: tools.dump.path, pgDumpVersion: tools.dump.version.text, psql: tools.psql.path, tables: state.wanted.length },
+      message: `schema loaded with pg_dump ${tools.dump.version.text} (${tools.dump.path})${tools.noOwner ? '; --no-owner: the target user owns every object (it is not a superuser)' : ''}`,
+      outputs: { pgDump: tools.dump.path, pgDumpVersion: tools.dump.version.text, psql: tools.psql.path, tables: state.wanted.length, noOwner: tools.noOwner },
     };
   },
   async verify(ctx) {

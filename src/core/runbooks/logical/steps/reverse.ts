@@ -1,5 +1,5 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { peerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, passwordPlacement, peerConninfo, runWithPeerConninfo } from '../conninfo';
 import type { LogicalUpgradeParams } from '../params';
 import { findSlot, findSubscription } from '../queries';
 import { majorOf, withSession } from '../session';
@@ -54,16 +54,16 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
     const peer = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
     await withSession(ctx, 'source', async (s) => {
       try {
-        await s.query(await reverseSql(ctx, peer.conninfo));
+        await runWithPeerConninfo(s, await reverseSql(ctx, CONNINFO_PLACEHOLDER), peer); // the password never in a loggable statement
       } catch (err) {
-        throw new Error(`CREATE SUBSCRIPTION on the old server failed: ${(err as Error).message.split(peer.conninfo).join(peer.shown)}`);
+        throw new Error(`CREATE SUBSCRIPTION on the old server failed (${peer.shown}): ${(err as Error).message}`);
       }
       await s.query(commentOnSql('SUBSCRIPTION', p.reverseSubscription, ownerComment(ctx.runId)));
     });
     return {
       status: 'succeeded',
       message: `the old server replicates from the new one (subscription "${p.reverseSubscription}")`,
-      outputs: { reverseSubscription: p.reverseSubscription, reversePublication: p.reversePublication },
+      outputs: { reverseSubscription: p.reverseSubscription, reversePublication: p.reversePublication, passwordPlacement: passwordPlacement(peer, 'source') },
     };
   },
   rollbackHint: 'On the old server: DROP SUBSCRIPTION for the reverse subscription (this also drops its slot on the new server); the cleanup step (logical-upgrade --finish) does it.',

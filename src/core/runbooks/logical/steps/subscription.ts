@@ -1,11 +1,11 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { peerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, passwordPlacement, peerConninfo, runWithPeerConninfo } from '../conninfo';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { currentDatabase, findPublication, findSlot, findSubscription } from '../queries';
+import { backendPid, currentDatabase, findPublication, findSlot, findSubscription } from '../queries';
 import { readLive } from '../switchover/live';
 import { ownedByRun } from '../rules';
 import { majorOf, withSession } from '../session';
-import { commentOnSql, createSubscriptionSql, freezeSql, ownerComment } from '../statements';
+import { alterSubscriptionSql, commentOnSql, createSlotSql, createSubscriptionSql, freezeSql, ownerComment, TERMINATE_CLIENTS_SQL } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -14,10 +14,20 @@ async function useStreaming(ctx: Ctx): Promise<boolean> {
   return ctx.params.streaming && (await majorOf(ctx, 'source')) >= 14 && (await majorOf(ctx, 'target')) >= 14;
 }
 
+/**
+ * The slot is created on the source first (pg_create_logical_replication_slot), then the subscription with
+ * create_slot = false and enabled = false — a statement that may run inside the DO block that carries the
+ * password without any server log seeing it (unlogged-secret.ts) — and then enabled. Its tables enter in state
+ * "i" (copy_data = true): each is copied by a table-sync worker and caught up exactly as with create_slot = true.
+ */
 async function subscriptionSql(ctx: Ctx, conninfo: string): Promise<string> {
   const p = ctx.params;
-  return createSubscriptionSql(p.subscription, conninfo, p.publication, { slotName: slotNameOf(p), copyData: true, streaming: await useStreaming(ctx) });
+  return createSubscriptionSql(p.subscription, conninfo, p.publication, {
+    slotName: slotNameOf(p), copyData: true, createSlot: false, enabled: false, streaming: await useStreaming(ctx),
+  });
 }
+
+const UNLOGGED_NOTE = '-- sent as a DO block reading the connection string from a COPY: no server log can hold the password';
 
 export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
   id: 'create-subscription',
@@ -30,11 +40,19 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
   clusters: ['target', 'source'],
   risk: 'reversible',
   async plan(ctx) {
-    const peer = await peerConninfo(ctx, 'source', ctx.params.subscriberConnection);
-    return [{
-      kind: 'sql', cluster: 'target',
-      statements: [...freezeSql(ctx.params.freezeMethod, await currentDatabase(await ctx.db('target'))), await subscriptionSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.subscription, ownerComment(ctx.runId))],
-    }];
+    const p = ctx.params;
+    const peer = await peerConninfo(ctx, 'source', p.subscriberConnection);
+    return [
+      { kind: 'sql', cluster: 'target', statements: freezeSql(p.freezeMethod, await currentDatabase(await ctx.db('target'))) },
+      { kind: 'sql', cluster: 'source', statements: [createSlotSql(slotNameOf(p))] },
+      {
+        kind: 'sql', cluster: 'target',
+        statements: [
+          ...(peer.withPassword ? [UNLOGGED_NOTE] : []), await subscriptionSql(ctx, peer.shown),
+          alterSubscriptionSql(p.subscription, 'ENABLE'), commentOnSql('SUBSCRIPTION', p.subscription, ownerComment(ctx.runId)),
+        ],
+      },
+    ];
   },
   async isDone(ctx) {
     const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
@@ -56,21 +74,30 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const t0 = Date.now();
     await withSession(ctx, 'target', async (s) => {
       for (const st of freezeSql(p.freezeMethod, await currentDatabase(s))) await s.query(st);
+      // sessions opened before a per-database freeze keep their setting: end them (ours stay)
+      await s.query(TERMINATE_CLIENTS_SQL, [[await backendPid(s), await backendPid(await ctx.db('target'))]]);
       const existing = await findSubscription(s, p.subscription);
-      if (!existing) {
-        try {
-          await s.query(await subscriptionSql(ctx, peer.conninfo));
-        } catch (err) {
-          // the server's message may quote the conninfo: never let the password through
-          throw new Error(`CREATE SUBSCRIPTION failed: ${(err as Error).message.split(peer.conninfo).join(peer.shown)}`);
-        }
-        await s.query(commentOnSql('SUBSCRIPTION', p.subscription, ownerComment(ctx.runId)));
+      if (existing) return;
+      const src = await ctx.db('source');
+      const slotMade = !(await findSlot(src, slotNameOf(p)));
+      if (slotMade) await src.query(createSlotSql(slotNameOf(p)));
+      try {
+        await runWithPeerConninfo(s, await subscriptionSql(ctx, CONNINFO_PLACEHOLDER), peer);
+      } catch (err) {
+        // leave nothing behind: the slot would keep WAL on the source
+        if (slotMade) await src.query('SELECT pg_drop_replication_slot($1)', [slotNameOf(p)]).catch(() => undefined);
+        throw new Error(`CREATE SUBSCRIPTION failed (${peer.shown}): ${(err as Error).message}`);
       }
+      await s.query(alterSubscriptionSql(p.subscription, 'ENABLE'));
+      await s.query(commentOnSql('SUBSCRIPTION', p.subscription, ownerComment(ctx.runId)));
     });
     return {
       status: 'succeeded',
       message: `subscription "${p.subscription}" created (slot "${slotNameOf(p)}" on the source); the target is read-only until the switchover`,
-      outputs: { subscription: p.subscription, slot: slotNameOf(p), streaming: await useStreaming(ctx), targetFrozen: true, createMs: Date.now() - t0 },
+      outputs: {
+        subscription: p.subscription, slot: slotNameOf(p), streaming: await useStreaming(ctx), targetFrozen: true, createMs: Date.now() - t0,
+        replicationUser: peer.user, passwordPlacement: passwordPlacement(peer, 'target'), passwordStoredAt: peer.withPassword ? new Date(t0).toISOString() : undefined,
+      },
     };
   },
   async verify(ctx) {

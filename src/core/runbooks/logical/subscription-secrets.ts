@@ -1,0 +1,120 @@
+/**
+ * No password stays in pg_subscription.subconninfo once a run ends — succeeded, failed, aborted (Ctrl-C) or an
+ * unexpected error: the run's subscriptions that carry one are disabled and given a password-less connection (a
+ * placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
+ * used, the subscription being disabled), and their comment says so. A run that resumes puts the password back
+ * (through unlogged-secret.ts) and enables again only what it disabled. A PAUSED run (a declined step, --until,
+ * "Run Next Step") is not over: replication goes on and the password stays, which the journal notes say.
+ */
+import type { StepContext } from '../../runbook/types';
+import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from './conninfo';
+import type { LogicalUpgradeParams } from './params';
+import { findSubscription } from './queries';
+import { ownedByRun } from './rules';
+import { messageOf, sleep, withSession } from './session';
+import { alterSubscriptionSql, commentOnSql, ownerComment, WRITABLE_SESSION } from './statements';
+import { quoteIdent, quoteLiteral } from '../../sql';
+import { formatConnString, parseConnString } from '../../conn';
+
+type Ctx = StepContext<LogicalUpgradeParams>;
+
+/** The comment of a subscription this tool disabled and cleared at the end of a run (ownedByRun still matches). */
+export const CLEARED_MARK = 'disabled and password removed between runs; ';
+
+/** Not a secret: what a cleared subscription's connection carries where PostgreSQL demands a password. */
+export const CLEARED_PASSWORD = 'removed-by-pg-upgrade-pilot';
+
+interface Held {
+  /** The server holding the subscription. */
+  on: 'source' | 'target';
+  name: string;
+  peer: PeerConninfo;
+  /** Should it be running while a run is active? */
+  shouldRun: boolean;
+}
+
+/** The run's subscriptions whose connection carries a password (none for the passfile and password-less routes). */
+async function held(ctx: Ctx): Promise<Held[]> {
+  const p = ctx.params;
+  const out: Held[] = [];
+  const switchedOver = ctx.outputsOf('switchover') !== undefined;
+  const cleanedUp = ctx.outputsOf('cleanup') !== undefined;
+  const forward = await peerConninfo(ctx, 'source', p.subscriberConnection);
+  if (forward.withPassword) out.push({ on: 'target', name: p.subscription, peer: forward, shouldRun: !switchedOver });
+  if (p.reverseReplication) {
+    const reverse = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
+    if (reverse.withPassword) out.push({ on: 'source', name: p.reverseSubscription, peer: reverse, shouldRun: switchedOver && !cleanedUp });
+  }
+  return out;
+}
+
+export function clearedConninfo(peer: PeerConninfo, ownerIsSuperuser: boolean): string {
+  const c = parseConnString(peer.plain);
+  if (!ownerIsSuperuser) c.password = CLEARED_PASSWORD;
+  return formatConnString(c, { includePassword: true });
+}
+
+export function clearConnectionSql(name: string, conninfo: string): string {
+  return `ALTER SUBSCRIPTION ${quoteIdent(name)} CONNECTION ${quoteLiteral(conninfo)}`;
+}
+
+/** At every end of a run: disable and clear each of the run's subscriptions holding a password. */
+export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await held(ctx)) {
+    if (status === 'paused') {
+      const sub = await findSubscription(await ctx.db(h.on), h.name);
+      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is paused: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends`);
+      continue;
+    }
+    try {
+      const q = await ctx.db(h.on);
+      const sub = await findSubscription(q, h.name);
+      if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
+      const sup = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
+      // the run's own session, already open: after Ctrl-C (an aborted signal) no new session may be opened
+      await q.query(WRITABLE_SESSION);
+      if (sub.enabled) await q.query(alterSubscriptionSql(h.name, 'DISABLE'));
+      await q.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
+      // remember that WE disabled it: only then does a resumed run enable it again
+      if (sub.enabled) await q.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
+      notes.push(`password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()}); it was ${sub.enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`);
+    } catch (err) {
+      notes.push(`COULD NOT remove the password from subscription ${quoteIdent(h.name)} on the ${h.on}: ${messageOf(err)}. Remove it by hand: ALTER SUBSCRIPTION ${quoteIdent(h.name)} DISABLE; then ${clearConnectionSql(h.name, clearedConninfo(h.peer, false))};`);
+    }
+  }
+  return notes;
+}
+
+const WORKER_WAIT_MS = 30_000;
+
+async function waitForWorker(ctx: Ctx, h: Held): Promise<boolean> {
+  const deadline = Date.now() + WORKER_WAIT_MS;
+  const q = await ctx.db(h.on);
+  while (Date.now() < deadline && !ctx.signal.aborted) {
+    if ((await findSubscription(q, h.name))?.workerPid) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+/** At the start of a resumed run: the password back in place, and enabled again what the last ending disabled. */
+export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
+  const notes: string[] = [];
+  for (const h of await held(ctx)) {
+    const q = await ctx.db(h.on);
+    const sub = await findSubscription(q, h.name);
+    if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
+    const weDisabled = (sub.comment ?? '').startsWith(CLEARED_MARK);
+    const enable = weDisabled && h.shouldRun && !sub.enabled;
+    await withSession(ctx, h.on, async (s) => {
+      await runWithPeerConninfo(s, `ALTER SUBSCRIPTION ${quoteIdent(h.name)} CONNECTION ${quoteLiteral(CONNINFO_PLACEHOLDER)}`, h.peer);
+      if (enable) await s.query(alterSubscriptionSql(h.name, 'ENABLE'));
+      if (weDisabled) await s.query(commentOnSql('SUBSCRIPTION', h.name, ownerComment(ctx.runId)));
+    });
+    // a changed connection restarts the apply worker: the steps that follow (the switchover's gate) need it running
+    const running = h.shouldRun && (enable || sub.enabled) ? await waitForWorker(ctx, h) : true;
+    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}${running ? '' : `; its apply worker did not start within ${WORKER_WAIT_MS / 1000} s (see the ${h.on}'s server log)`}`);
+  }
+  return notes;
+}

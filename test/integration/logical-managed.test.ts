@@ -1,0 +1,158 @@
+/**
+ * Issue 11 on real servers (14 → 16): the runbook as a managed service's admin role — CREATEDB CREATEROLE
+ * REPLICATION, member of pg_signal_backend, pg_monitor (and pg_read_all_data, pg_create_subscription on the 16
+ * target), owner of the database, NOT a superuser. The preflight adapts its plan instead of failing; a removed privilege
+ * is named with its GRANT before anything changes; roles come without hashes (listed), the schema with
+ * --no-owner, the subscription through pg_create_subscription, under write load, with the admin's password
+ * (a canary) in no server log and not left in pg_subscription when the run is aborted (Ctrl-C), then resumed.
+ * The switchover itself needs the per-database freeze of the switchover work (issue 8/11): not run here yet.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from 'pg';
+import { ensureProbeTable, startProbe } from '../../src/core/probe';
+import { readJournal, runRunbook, summarizeRun, type RunCluster } from '../../src/core/runbook';
+import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../src/core/runbooks/logical';
+import { clientFor } from '../helpers/lab';
+import { abortWhenSubscribed, autoUi, catalogSnapshot, describeRun, scalar, startPair, stepOf, type Pair } from './logical-kit';
+
+const PORT_BASE = (Number(process.env.PGPILOT_TEST_PORT_BASE) || 23500) + 30;
+const ADMIN_PW = `Canary-admin-${Math.random().toString(36).slice(2, 10)}`;
+const APP_PW = 'app-pw';
+
+async function asAdmin(pair: Pair, which: 'source' | 'target'): Promise<Client> {
+  const s = which === 'source' ? pair.source : pair.target;
+  return clientFor({ ...s, user: 'admin', password: ADMIN_PW, database: 'app' });
+}
+
+/**
+ * A role like RDS's / Azure's admin, owner of database "app". `readAllData` false on the source: a member of
+ * pg_read_all_data may read pg_authid (and so copy the hashes), which providers hide from their admin.
+ */
+async function createManagedAdmin(c: Client, major: number, readAllData: boolean): Promise<void> {
+  await c.query('SET log_statement = none');
+  await c.query('SET log_min_duration_statement = -1');
+  await c.query(`CREATE ROLE admin LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD '${ADMIN_PW}'`);
+  await c.query('RESET log_statement');
+  await c.query('RESET log_min_duration_statement');
+  await c.query(`GRANT pg_signal_backend, pg_monitor${readAllData ? ', pg_read_all_data' : ''} TO admin${major >= 16 ? ', pg_create_subscription' : ''}`);
+  await c.query('CREATE DATABASE app OWNER admin');
+  for (const [k, v] of Object.entries({ log_statement: 'all', log_min_error_statement: 'error' })) await c.query(`ALTER SYSTEM SET ${k} = '${v}'`);
+  await c.query('SELECT pg_reload_conf()');
+}
+
+function cluster(pair: Pair, which: 'source' | 'target'): RunCluster {
+  const s = which === 'source' ? pair.source : pair.target;
+  return { name: which === 'source' ? 'old' : 'new', connection: `host=127.0.0.1 port=${s.port} user=admin dbname=app`, password: async () => ADMIN_PW };
+}
+
+describe('logical upgrade as a managed admin (not a superuser), 14 → 16', { concurrency: 1 }, () => {
+  let pair: Pair;
+  let src: Client;
+  const journalDir = mkdtempSync(join(tmpdir(), 'pgpilot-managed-'));
+  const params: Partial<LogicalUpgradeParams> = {
+    tables: [{ schema: 'public', name: 'items' }, { schema: 'public', name: 'pgpilot_probe' }],
+    reverseReplication: false, syncTimeoutMs: 90_000,
+  };
+  const run = (o: { until?: string; runId?: string; signal?: AbortSignal } = {}) =>
+    runRunbook({
+      runbook: logicalUpgradeRunbook, clusters: { source: cluster(pair, 'source'), target: cluster(pair, 'target') },
+      params: defaultLogicalUpgradeParams(params), ui: autoUi().ui, journalDir, operator: 'test', ...o,
+    });
+  const findingsOf = async (runId: string) =>
+    summarizeRun(await readJournal(join(journalDir, `${runId}.jsonl`)), { runbook: logicalUpgradeRunbook }).steps.find((s) => s.id === 'preflight')?.findings ?? [];
+
+  before(async () => {
+    pair = await startPair('14', '16', PORT_BASE);
+    await createManagedAdmin(pair.src, 14, false);
+    await createManagedAdmin(pair.tgt, 16, true);
+    await pair.src.query(`CREATE ROLE app LOGIN PASSWORD '${APP_PW}'`);
+    src = await asAdmin(pair, 'source');
+    await src.query('CREATE TABLE items (id bigserial PRIMARY KEY, v text)');
+    await src.query("INSERT INTO items (v) SELECT 'item ' || g FROM generate_series(1, 300) g");
+    await ensureProbeTable(src);
+    await src.query('GRANT ALL ON items, pgpilot_probe TO app');
+    await src.query('GRANT ALL ON SEQUENCE items_id_seq TO app');
+  });
+  after(async () => {
+    await src?.end().catch(() => undefined);
+    await pair?.stop();
+    rmSync(journalDir, { recursive: true, force: true });
+  });
+
+  test('a privilege removed: the preflight names it and its GRANT; nothing changes', async () => {
+    await pair.tgt.query('REVOKE pg_create_subscription FROM admin');
+    try {
+      const before = [await catalogSnapshot(pair.src), await catalogSnapshot(pair.tgt)];
+      const r = await run();
+      assert.equal(r.status, 'failed', describeRun(r));
+      assert.equal(stepOf(r, 'preflight').status, 'failed');
+      const f = (await findingsOf(r.runId)).find((x) => x.id === 'plan-subscription');
+      assert.equal(f?.severity, 'error', JSON.stringify(f));
+      assert.match(f!.fix ?? '', /GRANT pg_create_subscription TO "admin";/);
+      assert.deepEqual([await catalogSnapshot(pair.src), await catalogSnapshot(pair.tgt)], before, 'nothing changed');
+    } finally {
+      await pair.tgt.query('GRANT pg_create_subscription TO admin');
+    }
+  });
+
+  test('the adapted plan is shown by the dry run', async () => {
+    const r = await runRunbook({
+      runbook: logicalUpgradeRunbook, clusters: { source: cluster(pair, 'source'), target: cluster(pair, 'target') },
+      params: defaultLogicalUpgradeParams(params), ui: autoUi().ui, journalDir, operator: 'test', dryRun: true,
+    });
+    assert.equal(r.status, 'succeeded', describeRun(r));
+    const shown = JSON.stringify(stepOf(r, 'preflight').actions);
+    assert.match(shown, /Publication FOR TABLE/);
+    assert.match(shown, /WITHOUT password hashes/);
+    assert.match(shown, /pg_create_subscription/);
+    assert.match(shown, /--no-owner|pg_dump --no-owner/);
+    assert.match(JSON.stringify(stepOf(r, 'copy-schema').actions), /--no-owner/);
+  });
+
+  test('preflight passes, roles without hashes, schema --no-owner, subscription synced under writes; no password left', { timeout: 240_000 }, async () => {
+    const probe = await startProbe({ connection: `host=127.0.0.1 port=${pair.source.port} user=app dbname=app`, password: APP_PW, intervalMs: 25 });
+    // Ctrl-C during the initial copy, with the probe writing
+    const controller = new AbortController();
+    let first;
+    try {
+      [first] = await Promise.all([run({ until: 'verify-data', signal: controller.signal }), abortWhenSubscribed(pair.tgt, controller)]);
+    } finally {
+      await probe.stop();
+    }
+    assert.equal(first.status, 'aborted', describeRun(first));
+    const sub = await pair.tgt.query('SELECT subenabled, subconninfo FROM pg_subscription');
+    assert.equal(sub.rows[0].subenabled, false, 'disabled once the run ended');
+    assert.doesNotMatch(String(sub.rows[0].subconninfo), new RegExp(ADMIN_PW), 'no password in pg_subscription after the run');
+    assert.match(String(sub.rows[0].subconninfo), /password=removed-by-pg-upgrade-pilot/, 'a placeholder where 16 demands one of a non-superuser');
+    // resumed: the password put back (through the unlogged route), the subscription enabled again, caught up
+    const r = await run({ runId: first.runId, until: 'wait-initial-sync' });
+    assert.equal(r.status, 'paused', describeRun(r));
+    const findings = await findingsOf(r.runId);
+    assert.deepEqual(findings.filter((f) => f.severity === 'error'), [], 'no refusal for a managed admin');
+    assert.match(findings.find((f) => f.id === 'target-unchecked')?.message ?? '', /pg_file_settings/, 'what it could not read is said');
+    const pre = stepOf(r, 'preflight').outputs as { adaptedPlan: { publication: string; rolePasswords: boolean; schemaNoOwner: boolean } };
+    assert.deepEqual([pre.adaptedPlan.publication, pre.adaptedPlan.rolePasswords, pre.adaptedPlan.schemaNoOwner], ['table-list', false, true]);
+    assert.deepEqual((stepOf(r, 'copy-roles').outputs as { rolesWithoutPassword: string[] }).rolesWithoutPassword, ['app'], 'the record lists the roles whose password must be set');
+    assert.equal(stepOf(r, 'copy-schema').outputs?.noOwner, true);
+    const tgtApp = await clientFor(pair.target, 'app'); // the test's superuser session, in database "app"
+    try {
+      assert.equal(await scalar(tgtApp, "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'items'"), 'admin');
+      // under write load, the rows reached the target before the run paused: the same rows on both sides
+      const s = await scalar<string>(src, 'SELECT count(*)::text FROM pgpilot_probe');
+      assert.ok(Number(s) > 10, 'the probe wrote during the run');
+      assert.equal(await scalar(tgtApp, 'SELECT count(*)::text FROM pgpilot_probe'), s, 'every probe row is on the target');
+      assert.equal(await scalar(tgtApp, 'SELECT count(*)::int FROM items'), 300);
+    } finally {
+      await tgtApp.end();
+    }
+    assert.equal(await scalar(pair.tgt, "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app'"), true);
+    assert.equal(await scalar(pair.tgt, "SELECT pg_get_userbyid(subowner) FROM pg_subscription WHERE subname = 'pgpilot_upgrade'"), 'admin');
+    assert.equal(await scalar(pair.tgt, "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'app' AND s.setrole = 0"), 'default_transaction_read_only=on', 'the target database is frozen (per database: no ALTER SYSTEM)');
+    for (const sv of pair.lab.servers) assert.ok(!readFileSync(sv.logFile!, 'utf8').includes(ADMIN_PW), `${sv.name}: the password is in the server log`);
+    for (const f of readdirSync(journalDir)) assert.ok(!readFileSync(join(journalDir, f), 'utf8').includes(ADMIN_PW), `journal ${f}`);
+  });
+});
