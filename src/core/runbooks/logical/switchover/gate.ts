@@ -2,7 +2,9 @@
  * The gate: the conditions checked before anything is frozen (also the step's precondition when both servers are in
  * the REPLICATING state). Throws GateError: the switchover did not start, nothing is frozen on the source.
  */
+import type { Queryable } from '../../../db';
 import type { StepContext } from '../../../runbook/types';
+import { sleep } from '../session';
 import { quoteIdent } from '../../../sql';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams, type TableName } from '../params';
@@ -22,6 +24,18 @@ export interface GateReport {
 
 /** Transactions older than this on the source are named in a warning (the freeze terminates them). */
 const LONG_TRANSACTION_S = 10;
+/** An apply worker restarts on its own (after a server restart or a transient error) within wal_retrieve_retry_interval (5 s by default). */
+const APPLY_WORKER_GRACE_MS = 8000;
+
+/** True once the subscription's apply worker runs again within the grace period. */
+async function applyWorkerBack(tgt: Queryable, subscription: string): Promise<boolean> {
+  const until = Date.now() + APPLY_WORKER_GRACE_MS;
+  while (Date.now() < until) {
+    await sleep(250);
+    if ((await findSubscription(tgt, subscription))?.workerPid != null) return true;
+  }
+  return false;
+}
 
 async function preparedOn(q: Awaited<ReturnType<Ctx['db']>>): Promise<number> {
   const r = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()');
@@ -38,7 +52,9 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
   // issue 9: the set re-derived from the source's catalog (new tables/partitions) and verified as it is now; first, so that
   // an apply stopped by DDL or by a table missing on the target is reported as exactly that
   await checkReplicatedSet(src, tgt, p, { inWindow: false, verified: ctx.outputsOf('verify-data') });
-  if (sub.workerPid === null) throw new GateError(`the apply worker of "${p.subscription}" is not running on the target (see its server log); the drain could not finish`);
+  if (sub.workerPid === null && !(await applyWorkerBack(tgt, p.subscription))) {
+    throw new GateError(`the apply worker of "${p.subscription}" is not running on the target (see its server log); the drain could not finish`);
+  }
   const states = await subscriptionRelStates(tgt, sub.oid);
   const notReady = states.filter((s) => s.state !== 'r');
   if (states.length === 0 && ((await findPublication(src, p.publication))?.tables.length ?? 0) > 0) {
