@@ -202,3 +202,19 @@ describe('upgrade record: explicit acknowledgements', () => {
     assert.ok(row?.includes('dba-on-call'), `the warning's row names who acknowledged it: ${row}`);
   });
 });
+
+describe('upgrade record: the commit point', () => {
+  it('states when the commit point was journaled, what a resume found, and how to finish or go back', () => {
+    const copy = parseJournal(readFileSync(join(DIR, 'journal.jsonl'), 'utf8'));
+    const sw = [...copy].reverse().find((e): e is Extract<JournalEvent, { type: 'step-finished' }> => e.type === 'step-finished' && e.stepId === 'switchover' && e.status === 'succeeded');
+    assert.ok(sw?.outputs, 'the fixture has a succeeded switchover');
+    Object.assign(sw.outputs, { commitPointAt: '2026-03-14T21:59:59.900Z', resumedFrom: 'committed' });
+    for (const lang of ['en', 'es'] as const) {
+      const text = renderUpgradeRecord(copy, { lang, runbook, generatedAt });
+      assert.match(text, /2026-03-14 21:59:59 UTC/);
+      assert.match(text, /"committed"/);
+      assert.match(text, /--resume RUNID --finish/);
+      assert.match(text, /docs\/switchover\.md/);
+    }
+  });
+});

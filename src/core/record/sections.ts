@@ -191,8 +191,12 @@ export function switchoverSection(ctx: Ctx, probe: ProbeRecord | undefined): str
   if (num('drainMs') !== undefined) lines.push(`- ${t('drain')}: ${ms(num('drainMs')!)}`);
   if (typeof o.frozenLsn === 'string') lines.push(`- ${t('frozenLsn')}: \`${o.frozenLsn}\``);
   if (num('sequencesCopied') !== undefined) lines.push(`- ${t('sequencesCopied')}: ${formatCount(num('sequencesCopied')!, lang)}`);
+  if (typeof o.commitPointAt === 'string') lines.push(`- ${t('commitPointAt')}: ${utc(o.commitPointAt)}`);
+  if (typeof o.targetOpenedAt === 'string') lines.push(`- ${t('targetOpenedAt')}: ${utc(o.targetOpenedAt)}`);
+  if (typeof o.resumedFrom === 'string') lines.push(`- ${t('resumedFrom', inline(o.resumedFrom))}`);
   const parts: string[] = [];
   if (sw && lines.length) parts.push(`## ${t('switchover')}`, lines.join('\n'));
+  if (sw && typeof o.commitPointAt === 'string') parts.push(t('commitPointNote'));
   const breakdown = Array.isArray(o.windowBreakdown)
     ? (o.windowBreakdown as unknown[]).filter((x): x is { phase: string; ms: number } => typeof x === 'object' && x !== null && typeof (x as { phase?: unknown }).phase === 'string' && typeof (x as { ms?: unknown }).ms === 'number')
     : [];
