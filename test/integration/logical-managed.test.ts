@@ -5,7 +5,8 @@
  * is named with its GRANT before anything changes; roles come without hashes (listed), the schema with
  * --no-owner, the subscription through pg_create_subscription, under write load, with the admin's password
  * (a canary) in no server log and not left in pg_subscription when the run is aborted (Ctrl-C), then resumed.
- * The switchover itself needs the per-database freeze of the switchover work (issue 8/11): not run here yet.
+ * Then the switchover as the same admin: per-database freeze, fence, sessions ended through pg_signal_backend, under a
+ * multi-host probe (target_session_attrs=read-write): 0 acknowledged writes lost, the new server open, the old one not.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -62,6 +63,7 @@ describe('logical upgrade as a managed admin (not a superuser), 14 → 16', { co
       runbook: logicalUpgradeRunbook, clusters: { source: cluster(pair, 'source'), target: cluster(pair, 'target') },
       params: defaultLogicalUpgradeParams(params), ui: autoUi().ui, journalDir, operator: 'test', ...o,
     });
+  let pausedRunId = '';
   const findingsOf = async (runId: string) =>
     summarizeRun(await readJournal(join(journalDir, `${runId}.jsonl`)), { runbook: logicalUpgradeRunbook }).steps.find((s) => s.id === 'preflight')?.findings ?? [];
 
@@ -131,6 +133,7 @@ describe('logical upgrade as a managed admin (not a superuser), 14 → 16', { co
     // resumed: the password put back (through the unlogged route), the subscription enabled again, caught up
     const r = await run({ runId: first.runId, until: 'wait-initial-sync' });
     assert.equal(r.status, 'paused', describeRun(r));
+    pausedRunId = r.runId;
     const findings = await findingsOf(r.runId);
     assert.deepEqual(findings.filter((f) => f.severity === 'error'), [], 'no refusal for a managed admin');
     assert.match(findings.find((f) => f.id === 'target-unchecked')?.message ?? '', /pg_file_settings/, 'what it could not read is said');
@@ -154,5 +157,38 @@ describe('logical upgrade as a managed admin (not a superuser), 14 → 16', { co
     assert.equal(await scalar(pair.tgt, "SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'app' AND s.setrole = 0"), 'default_transaction_read_only=on', 'the target database is frozen (per database: no ALTER SYSTEM)');
     for (const sv of pair.lab.servers) assert.ok(!readFileSync(sv.logFile!, 'utf8').includes(ADMIN_PW), `${sv.name}: the password is in the server log`);
     for (const f of readdirSync(journalDir)) assert.ok(!readFileSync(join(journalDir, f), 'utf8').includes(ADMIN_PW), `journal ${f}`);
+  });
+
+  test('the switchover as the managed admin: 0 acknowledged writes lost, the new server open, the old one read-only', { timeout: 240_000 }, async () => {
+    assert.ok(pausedRunId, 'the run of the previous test');
+    await pair.tgt.query(`ALTER ROLE app PASSWORD '${APP_PW}'`); // the record listed "app": its password set by the DBA
+    const probe = await startProbe({
+      connection: `host=127.0.0.1,127.0.0.1 port=${pair.source.port},${pair.target.port} user=app dbname=app target_session_attrs=read-write connect_timeout=5`,
+      password: APP_PW, intervalMs: 25,
+    });
+    let r;
+    try {
+      r = await run({ runId: pausedRunId });
+      await new Promise((done) => setTimeout(done, 500)); // writes go on, on the new server
+    } finally {
+      await probe.stop();
+    }
+    assert.equal(r.status, 'succeeded', describeRun(r));
+    assert.equal(stepOf(r, 'switchover').status, 'succeeded', describeRun(r));
+    const tgtApp = await clientFor(pair.target, 'app');
+    const srcApp = await clientFor(pair.source, 'app');
+    try {
+      const v = await probe.verify(tgtApp);
+      assert.equal(v.lostCommits, 0, `lost probe commits: ${v.lostIds.join(', ')}`);
+      assert.equal(v.duplicates, 0);
+      assert.ok(v.acked > 10, 'the probe committed');
+      assert.equal(await scalar(tgtApp, 'SHOW default_transaction_read_only'), 'off', 'the new server takes writes');
+      assert.equal(await scalar(srcApp, 'SHOW default_transaction_read_only'), 'on', 'the old server is read-only for new sessions');
+      assert.equal(await scalar(tgtApp, 'SELECT count(*)::int FROM items'), 300);
+    } finally {
+      await tgtApp.end();
+      await srcApp.end();
+    }
+    for (const sv of pair.lab.servers) assert.ok(!readFileSync(sv.logFile!, 'utf8').includes(ADMIN_PW), `${sv.name}: the password is in the server log`);
   });
 });

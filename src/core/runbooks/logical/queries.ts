@@ -152,6 +152,23 @@ export async function frozenBySystem(q: Queryable): Promise<boolean> {
   return ['on', 'true', 'yes', '1'].includes(v);
 }
 
+/**
+ * frozenBySystem where pg_file_settings may be unreadable (a managed service's admin is no superuser): then what the
+ * server applied from its configuration files (pg_settings.source), which misses only a reload still pending — and a
+ * role that cannot read the file could not have written it with ALTER SYSTEM either.
+ */
+export async function frozenBySystemAsFarAsVisible(q: Queryable): Promise<boolean> {
+  try {
+    return await frozenBySystem(q);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    const { rows } = await q.query<{ on: boolean }>(
+      "SELECT source = 'configuration file' AND setting = 'on' AS on FROM pg_settings WHERE name = 'default_transaction_read_only'",
+    );
+    return rows[0]?.on === true;
+  }
+}
+
 export async function backendPid(q: Queryable): Promise<number> {
   const { rows } = await q.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   return Number(rows[0].pid);

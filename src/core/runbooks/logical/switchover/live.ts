@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ClusterRole, StepContext } from '../../../runbook/types';
 import type { LogicalUpgradeParams } from '../params';
-import { frozenBySystem } from '../queries';
+import { frozenBySystemAsFarAsVisible } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import { LIVE_READ_ONLY_SQL, openDatabaseSql, UNFREEZE, WRITABLE_SESSION } from '../statements';
 
@@ -30,7 +30,7 @@ export async function readLive(ctx: Ctx, role: ClusterRole): Promise<ServerLive>
   const s = await ctx.connect(role);
   try {
     const r = (await s.query<{ ro: string; db: string; by_database: boolean }>(LIVE_READ_ONLY_SQL)).rows[0];
-    return { readOnly: on(r.ro), database: String(r.db), byDatabase: r.by_database === true, bySystemFile: await frozenBySystem(s) };
+    return { readOnly: on(r.ro), database: String(r.db), byDatabase: r.by_database === true, bySystemFile: await frozenBySystemAsFarAsVisible(s) };
   } finally {
     await s.end().catch(() => undefined);
   }
