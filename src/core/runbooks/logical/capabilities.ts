@@ -53,7 +53,7 @@ export function capabilitiesSql(major: number): string {
   has_table_privilege('pg_catalog.pg_authid', 'SELECT') AS read_authid,
   has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') AS read_subconninfo,
   has_function_privilege('pg_catalog.pg_show_all_file_settings()', 'EXECUTE') AS read_file_settings,
-  has_function_privilege('pg_catalog.pg_terminate_backend(integer, bigint)', 'EXECUTE') OR has_function_privilege('pg_catalog.pg_terminate_backend(integer)', 'EXECUTE') AS fn_terminate,
+  has_function_privilege('pg_catalog.pg_terminate_backend(${major >= 14 ? 'integer, bigint' : 'integer'})', 'EXECUTE') AS fn_terminate,
   has_function_privilege('pg_catalog.pg_reload_conf()', 'EXECUTE') AS fn_reload,
   has_function_privilege('pg_catalog.pg_create_logical_replication_slot(name, name, boolean${major >= 17 ? ', boolean, boolean' : major >= 14 ? ', boolean' : ''})', 'EXECUTE') AS fn_slot,
   ${alterSystem} AS alter_system

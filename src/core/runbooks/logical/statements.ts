@@ -40,6 +40,19 @@ export const LIVE_READ_ONLY_SQL = `SELECT current_setting('default_transaction_r
           WHERE d.datname = current_database() AND s.setrole = 0
             AND lower(c) ~ '^default_transaction_read_only=(on|true|yes|1)$') AS by_database`;
 
+/**
+ * After a per-database freeze of the target (it only reaches new sessions): the database's other client sessions,
+ * except ours ($1) and the engine's, and except superusers' (a member of pg_signal_backend may not signal them; on a
+ * managed service they are the provider's own). The switchover ends every client session of the target again before
+ * its window.
+ */
+export const TERMINATE_DATABASE_CLIENTS_SQL = `SELECT a.pid, pg_terminate_backend(a.pid) AS terminated
+FROM pg_stat_activity a
+WHERE a.datname = current_database() AND a.backend_type = 'client backend'
+  AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int[])
+  AND a.application_name IS DISTINCT FROM 'pg-upgrade-pilot'
+  AND NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.oid = a.usesysid), false)`;
+
 /** Our own control sessions must be able to write on a frozen server (setval, DDL, the drain marker). */
 export const WRITABLE_SESSION = 'SET default_transaction_read_only = off';
 

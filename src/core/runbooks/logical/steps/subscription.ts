@@ -5,7 +5,7 @@ import { backendPid, currentDatabase, findPublication, findSlot, findSubscriptio
 import { readLive } from '../switchover/live';
 import { ownedByRun } from '../rules';
 import { majorOf, withSession } from '../session';
-import { alterSubscriptionSql, commentOnSql, createSlotSql, createSubscriptionSql, freezeSql, ownerComment, TERMINATE_CLIENTS_SQL } from '../statements';
+import { alterSubscriptionSql, commentOnSql, createSlotSql, createSubscriptionSql, freezeSql, ownerComment, TERMINATE_DATABASE_CLIENTS_SQL } from '../statements';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -74,8 +74,8 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
     const t0 = Date.now();
     await withSession(ctx, 'target', async (s) => {
       for (const st of freezeSql(p.freezeMethod, await currentDatabase(s))) await s.query(st);
-      // sessions opened before a per-database freeze keep their setting: end them (ours stay)
-      await s.query(TERMINATE_CLIENTS_SQL, [[await backendPid(s), await backendPid(await ctx.db('target'))]]);
+      // sessions opened before a per-database freeze keep their setting: end them (ours and superusers' stay)
+      if (p.freezeMethod === 'database') await s.query(TERMINATE_DATABASE_CLIENTS_SQL, [[await backendPid(s), await backendPid(await ctx.db('target'))]]);
       const existing = await findSubscription(s, p.subscription);
       if (existing) return;
       const src = await ctx.db('source');
