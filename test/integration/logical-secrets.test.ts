@@ -120,10 +120,17 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
       assert.equal(lost.lostCommits, 0, `lost probe commits: ${lost.lostIds.join(', ')}`);
       assert.ok(lost.acked > 10, 'the probe wrote throughout');
 
+      // the run ends with the way back open: both subscriptions stay, neither holds the password any more
       const third = await runLogical(pair, p, { journalDir, runId: first.runId });
       assert.equal(third.status, 'succeeded', describeRun(third));
       await pair.reconnect();
-      assert.equal(await subconninfos(pair), '[]', 'cleanup dropped both subscriptions');
+      subs = await subconninfos(pair);
+      assert.match(subs, /pgpilot_reverse/, 'the way back stays until the finish');
+      assert.doesNotMatch(subs, new RegExp(CANARY), 'a finished run leaves no password in pg_subscription');
+      const fourth = await runLogical(pair, p, { journalDir, runId: first.runId, finish: true });
+      assert.equal(fourth.status, 'succeeded', describeRun(fourth));
+      await pair.reconnect();
+      assert.equal(await subconninfos(pair), '[]', 'the finish dropped both subscriptions');
       assert.equal(await scalar(pair.tgt, 'SELECT count(*)::int FROM items'), 500);
     });
 
