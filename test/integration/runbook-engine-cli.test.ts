@@ -76,7 +76,7 @@ describe('pg-upgrade-pilot logical-upgrade (CLI) on real servers', () => {
   it('--dry-run prints every step\'s statements, executes nothing, never prints a password (exit 0)', async () => {
     const r = await cli(['logical-upgrade', '--source', conn(src), '--target', conn(dst), '--journal', journal, '--dry-run'], env);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /CREATE PUBLICATION "pgpilot_upgrade_postgres" FOR ALL TABLES;/);
+    assert.match(r.stdout, /CREATE PUBLICATION "pgpilot_upgrade_postgres" FOR ALL TABLES( WITH \(publish_via_partition_root = true\))?;/);
     assert.match(r.stdout, /CREATE SUBSCRIPTION "pgpilot_upgrade_postgres" CONNECTION '[^']*password=\*{8}/);
     assert.deepEqual(secretsIn(r.stdout + r.stderr), []);
     assert.deepEqual(await q(src, 'SELECT pubname FROM pg_publication'), []);

@@ -147,10 +147,10 @@ test('replicated-set fixes, the wait\'s removal text and drift DDL keep hostile 
     const fix = replicatedSetFix(problems, p);
     for (const st of [...fix.source, ...fix.target]) assertOneStatement(st);
     assertPayloadQuoted(describeProblems(problems, p), [n, `${n}2`.slice(0, 60)]);
-    for (const st of statementsOf(leftInPlace(p).split('remove them: ')[1].replace(/^on the target /, '').replace(' and on the source ', ' '))) {
+    for (const st of statementsOf(leftInPlace(p, { database: n, subscriptionOid: 16384 }).split('remove them: ')[1].replace(/^on the target /, '').replace(' and on the source ', ' '))) {
       assert.ok(st.length > 0);
     }
-    assertPayloadQuoted(leftInPlace(p), [n]);
+    assertPayloadQuoted(leftInPlace(p, { database: n, subscriptionOid: 16384 }), [n]);
 
     const col = { name: n, type: 'text', notNull: true, default: null, generated: false, identity: null };
     const table: DriftTable = { schema: n, name: n, partitioned: false, partitionKey: null, parent: null, bound: null, columns: [col], constraints: [] };

@@ -116,6 +116,8 @@ export interface PlanInputs {
   sequencesUnreadable: string[];
   /** The subscriber connection carries a password (not a passfile= on the subscriber's host). */
   subscriberWithPassword: boolean;
+  /** How the switchover will freeze (params.freezeMethod; 'database' when absent). */
+  freezeMethod?: 'database' | 'system';
 }
 
 function subscriptionItem(id: string, c: Capabilities, cluster: 'source' | 'target', what: string, withPassword: boolean): PlanItem {
@@ -152,9 +154,9 @@ export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): 
   items.push(src.replication && src.functions.createSlot
     ? { id: 'plan-slot', cluster: 'source', possible: true, blocking: true, how: `Replication slot created with pg_create_logical_replication_slot by ${u(src)} (${src.superuser ? 'superuser' : 'REPLICATION'}).` }
     : { id: 'plan-slot', cluster: 'source', possible: false, blocking: true, how: `${u(src)} cannot create the replication slot (neither superuser nor REPLICATION).`, fix: `ALTER ROLE ${u(src)} REPLICATION; (on AWS RDS: GRANT rds_replication TO ${u(src)};)` });
-  const byDatabase = src.ownsDatabase && src.functions.terminateBackend;
-  items.push(src.alterSystemReadOnly
-    ? { id: 'plan-freeze', cluster: 'source', possible: true, blocking: true, how: 'Freeze: ALTER SYSTEM SET default_transaction_read_only + reload, then client sessions terminated.' }
+  const byDatabase = (src.superuser || src.ownsDatabase) && src.functions.terminateBackend;
+  items.push((i.freezeMethod ?? 'database') === 'system' && src.alterSystemReadOnly
+    ? { id: 'plan-freeze', cluster: 'source', possible: true, blocking: true, how: 'Freeze (--freeze-method system): ALTER SYSTEM SET default_transaction_read_only + reload, the whole cluster, then client sessions terminated.' }
     : byDatabase
       ? { id: 'plan-freeze', cluster: 'source', possible: true, blocking: true, how: `Freeze per database: ALTER DATABASE ${db(src)} SET default_transaction_read_only = on, then the database's client sessions terminated (owner + pg_signal_backend; ALTER SYSTEM needs a superuser).` }
       : {

@@ -6,7 +6,7 @@
  * wait at once; a signal without a found cause stops it after SIGNAL_GRACE_MS, saying so.
  */
 import type { Queryable } from '../../db';
-import { quoteIdent, quoteQualified } from '../../sql';
+import { quoteIdent, quoteLiteral, quoteQualified } from '../../sql';
 import { compareSchemas, describeDrift } from './drift';
 import { WRITABLE_SESSION_FIX, dropSubscriptionFix, dropPublicationFix } from './fixes';
 import { slotNameOf, type LogicalUpgradeParams, type TableName } from './params';
@@ -102,13 +102,23 @@ export class ErrorSignals {
   }
 }
 
-/** What the earlier steps left, and how to remove it: said whenever the wait stops without success. */
-export function leftInPlace(p: LogicalUpgradeParams): string {
+/**
+ * What the earlier steps left, and how to remove it: said whenever the wait stops without success. The subscription is
+ * detached from its slot before it is dropped (its connection may have lost its password when the run ended, so DROP
+ * SUBSCRIPTION could not reach the source); the slots are then dropped on the source — this subscription's own and
+ * its table-copy slots (pg_<subscription oid>_sync_…), no other.
+ */
+export function leftInPlace(p: LogicalUpgradeParams, target: { database: string; subscriptionOid?: number }): string {
+  const sub = quoteIdent(p.subscription);
+  const open = p.freezeMethod === 'system'
+    ? 'ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf();'
+    : `ALTER DATABASE ${quoteIdent(target.database)} RESET default_transaction_read_only;`;
+  const syncSlots = target.subscriptionOid !== undefined ? ` OR slot_name LIKE ${quoteLiteral(`pg\\_${target.subscriptionOid}\\_sync\\_%`)}` : '';
   return `Left in place by the earlier steps: the publication ${quoteIdent(p.publication)} and the replication slot ${quoteIdent(slotNameOf(p))} ` +
-    `(and any table-copy slots pg_…_sync_…) on the source, the subscription ${quoteIdent(p.subscription)} on the target, the target read-only. ` +
+    `(and its table-copy slots pg_…_sync_…) on the source, the subscription ${sub} on the target, the target read-only. ` +
     'Fix the cause and resume the run (this step waits again), or remove them: on the target ' +
-    `${WRITABLE_SESSION_FIX} ${dropSubscriptionFix(p.subscription)} ALTER SYSTEM RESET default_transaction_read_only; SELECT pg_reload_conf(); ` +
-    `and on the source ${dropPublicationFix(p.publication)}`;
+    `${WRITABLE_SESSION_FIX} ALTER SUBSCRIPTION ${sub} DISABLE; ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE); ${dropSubscriptionFix(p.subscription)} ${open} ` +
+    `and on the source ${dropPublicationFix(p.publication)} SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(slotNameOf(p))}${syncSlots};`;
 }
 
 /** One query on the target: which of these tables (copy not finished) already hold rows there — rows the copy collides with. */

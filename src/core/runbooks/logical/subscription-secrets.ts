@@ -4,7 +4,9 @@
  * placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
  * used, the subscription being disabled), and their comment says so. A run that resumes puts the password back
  * (through unlogged-secret.ts) and enables again only what it disabled. A PAUSED run (a declined step, --until,
- * "Run Next Step") is not over: replication goes on and the password stays, which the journal notes say.
+ * "Run Next Step") is not over: replication goes on and the password stays, which the journal notes say. Nor is
+ * the way back once switched over: the reverse subscription on the old server keeps replicating, with its password,
+ * until the explicit finish drops it (the journal says so).
  */
 import type { StepContext } from '../../runbook/types';
 import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from './conninfo';
@@ -65,6 +67,13 @@ export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' 
     if (status === 'paused') {
       const sub = await findSubscription(await ctx.db(h.on), h.name);
       if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is paused: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends`);
+      continue;
+    }
+    if (h.on === 'source' && h.shouldRun) {
+      // the way back (reverse replication) must keep carrying the new server's writes until someone finishes or
+      // rolls back: disabling it would leave the old server silently behind. Its password stays until the finish.
+      const sub = await findSubscription(await ctx.db(h.on), h.name);
+      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the way back is open: subscription ${quoteIdent(h.name)} on the old server keeps replicating and keeps its password in pg_subscription until the finish (--finish / Finish Upgrade) drops it`);
       continue;
     }
     try {

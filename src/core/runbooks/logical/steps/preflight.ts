@@ -85,7 +85,7 @@ async function adaptedPlanOf(
   const tablesNotOwned = scopeTables ? scopeTables.map((t) => gaps.notOwned.get(tableKey(t))).filter((x): x is string => !!x) : [...gaps.notOwned.values()];
   return adaptPlan(caps.source, caps.target, {
     copyRoles: p.copyRoles, copyRolePasswords: p.copyRolePasswords, reverseReplication: p.reverseReplication,
-    tablesNotOwned, sequencesUnreadable: gaps.unreadableSequences, subscriberWithPassword: peer.withPassword,
+    tablesNotOwned, sequencesUnreadable: gaps.unreadableSequences, subscriberWithPassword: peer.withPassword, freezeMethod: p.freezeMethod,
   });
 }
 

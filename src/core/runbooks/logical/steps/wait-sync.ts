@@ -2,7 +2,7 @@ import { quoteIdent } from '../../../sql';
 import { formatBytes, listTablesForReplication } from '../../../catalog';
 import type { StepDefinition, StepOutcome } from '../../../runbook/types';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
-import { copyProgress, findPublication, findSubscription, slotLag, subscriptionRelStates, tableKey, type RelState } from '../queries';
+import { copyProgress, currentDatabase, findPublication, findSubscription, slotLag, subscriptionRelStates, tableKey, type RelState } from '../queries';
 import { versionOf, majorOf, sleep } from '../session';
 import { peerConninfo } from '../conninfo';
 import { diagnose, ErrorSignals, leftInPlace, SIGNAL_GRACE_MS, workerSnapshot } from '../replication-watch';
@@ -62,12 +62,14 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
     let lastLog = 0;
     let publishes: number | undefined;
     const signals = new ErrorSignals(t0);
+    const left = { database: await currentDatabase(tgt), subscriptionOid: undefined as number | undefined };
     const smajor = await majorOf(ctx, 'source');
     let replicationUser: string | undefined;
     let lastDiagnosis = 0;
     for (;;) {
-      if (ctx.signal.aborted) return { status: 'aborted', message: `stopped waiting: ${summarizeStates(states)}. ${leftInPlace(p)}` };
+      if (ctx.signal.aborted) return { status: 'aborted', message: `stopped waiting: ${summarizeStates(states)}. ${leftInPlace(p, left)}` };
       const sub = await findSubscription(tgt, p.subscription);
+      if (sub) left.subscriptionOid = Number(sub.oid);
       if (!sub) return { status: 'failed', message: `the subscription ${quoteIdent(p.subscription)} does not exist on the target` };
       if (!sub.enabled) return { status: 'failed', message: `the subscription ${quoteIdent(p.subscription)} is disabled; on the target: ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} ENABLE; then re-run this step` };
       states = await subscriptionRelStates(tgt, sub.oid);
@@ -79,12 +81,12 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
         replicationUser ??= (await peerConninfo(ctx, 'source', p.subscriberConnection)).user;
         const cause = await diagnose({ source: src, target: tgt, params: p, states, replicationUser, viaRoot: smajor >= 13 });
         if (cause) {
-          return { status: 'failed', message: `the replication is failing: ${cause} ${leftInPlace(p)}`, outputs: { tables: states.length, ready: states.filter((x) => x.state === 'r').length, signals: signals.signals.slice(0, 10) } };
+          return { status: 'failed', message: `the replication is failing: ${cause} ${leftInPlace(p, left)}`, outputs: { tables: states.length, ready: states.filter((x) => x.state === 'r').length, signals: signals.signals.slice(0, 10) } };
         }
         if (Date.now() - signals.firstSignalAt > SIGNAL_GRACE_MS) {
           return {
             status: 'failed',
-            message: `the replication keeps failing (${[...new Set(signals.signals)].slice(0, 3).join('; ')}) and none of the known causes (colliding rows, missing SELECT, schema drift, unparsable names) was found; the target server's log says why. ${leftInPlace(p)}`,
+            message: `the replication keeps failing (${[...new Set(signals.signals)].slice(0, 3).join('; ')}) and none of the known causes (colliding rows, missing SELECT, schema drift, unparsable names) was found; the target server's log says why. ${leftInPlace(p, left)}`,
             outputs: { tables: states.length, ready: states.filter((x) => x.state === 'r').length, signals: signals.signals.slice(0, 10) },
           };
         }
@@ -108,7 +110,7 @@ export const waitSyncStep: StepDefinition<LogicalUpgradeParams> = {
       if (Date.now() > deadline) {
         return {
           status: 'failed',
-          message: `not in sync after ${Math.round(p.syncTimeoutMs / 1000)} s: ${summarizeStates(states)}${lag !== null ? `, ${formatBytes(lag)} behind` : ''}; the target server log tells what holds it up. Re-run this step to keep waiting. ${leftInPlace(p)}`,
+          message: `not in sync after ${Math.round(p.syncTimeoutMs / 1000)} s: ${summarizeStates(states)}${lag !== null ? `, ${formatBytes(lag)} behind` : ''}; the target server log tells what holds it up. Re-run this step to keep waiting. ${leftInPlace(p, left)}`,
           outputs: { tables: states.length, ready: states.filter((s) => s.state === 'r').length },
         };
       }
