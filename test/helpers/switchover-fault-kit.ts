@@ -316,7 +316,10 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
       assert.equal(v.lostCommits, 0, `${ctx}: acknowledged writes lost on the ${expect.writable}: ${v.lostIds.join(', ')}`);
       assert.equal(v.duplicates, 0, `${ctx}: acknowledged writes duplicated on the ${expect.writable}: ${v.duplicateIds.join(', ')}`);
       assert.ok(v.acked > 0, `${ctx}: the writer had no acknowledged write at all`);
-      if (expect.replicated !== false) await assertSameRows(admin, seen.probe.run, expect.writable, other, ctx);
+      // After an abort the run has ended: by design its forward subscription is disabled and holds no password any
+      // more (issue 13: no password in pg_subscription once a run ends); it replicates again when the run resumes.
+      const parked = expect.writable === 'source' && await subscriptionParked(await admin('target'));
+      if (expect.replicated !== false && !parked) await assertSameRows(admin, seen.probe.run, expect.writable, other, ctx);
       const back = expect.faultAt === undefined ? undefined : firstOneWritableAt(timeline, expect.faultAt);
       return back ? Math.max(0, back.at - expect.faultAt!) : undefined;
     },
@@ -400,6 +403,12 @@ async function startWriter(source: LabServer, target: LabServer) {
 
 function quoteLiteralGid(gid: string): string {
   return `'${gid.replace(/'/g, "''")}'`;
+}
+
+/** Every subscription of the target disabled, and none of them holds a password (the state a run leaves at its end). */
+async function subscriptionParked(target: Client): Promise<boolean> {
+  const r = await target.query<{ enabled: boolean; conninfo: string }>('SELECT subenabled AS enabled, subconninfo AS conninfo FROM pg_subscription');
+  return r.rows.length > 0 && r.rows.every((x) => !x.enabled && !/password=(?!removed-by-pg-upgrade-pilot)/.test(x.conninfo));
 }
 
 /** The other side has exactly the same probe rows of this run (replication carried them), within a bound. */

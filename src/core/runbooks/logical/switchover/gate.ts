@@ -26,6 +26,8 @@ export interface GateReport {
 const LONG_TRANSACTION_S = 10;
 /** An apply worker restarts on its own (after a server restart or a transient error) within wal_retrieve_retry_interval (5 s by default). */
 const APPLY_WORKER_GRACE_MS = 8000;
+/** How long the gate waits for a subscriber that is behind to come within the lag threshold. */
+const CATCH_UP_GRACE_MS = 30_000;
 
 /** True once the subscription's apply worker runs again within the grace period. */
 async function applyWorkerBack(tgt: Queryable, subscription: string): Promise<boolean> {
@@ -61,9 +63,14 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
     throw new GateError(`the subscription lists no table yet although the publication has some; ALTER SUBSCRIPTION ${quoteIdent(p.subscription)} REFRESH PUBLICATION on the target`);
   }
   if (notReady.length) throw new GateError(`${notReady.length} table(s) are not ready yet (e.g. ${notReady.slice(0, 5).map((s) => `${display(s)}: ${s.state}`).join(', ')}); wait for the initial sync`);
-  const lag = await slotLag(src, slotNameOf(p));
+  let lag = await slotLag(src, slotNameOf(p));
+  // A subscriber that is catching up (e.g. just enabled again by a resumed run) gets a bounded wait, not a refusal.
+  for (const until = Date.now() + CATCH_UP_GRACE_MS; lag.lagBytes !== null && lag.lagBytes > p.lagThresholdBytes && Date.now() < until;) {
+    await sleep(250);
+    lag = await slotLag(src, slotNameOf(p));
+  }
   if (lag.lagBytes === null) throw new GateError(`the replication slot "${slotNameOf(p)}" is missing on the source or has not confirmed anything yet`);
-  if (lag.lagBytes > p.lagThresholdBytes) throw new GateError(`the subscriber is ${lag.lagBytes} bytes behind (threshold ${p.lagThresholdBytes}); wait until it catches up`);
+  if (lag.lagBytes > p.lagThresholdBytes) throw new GateError(`the subscriber is ${lag.lagBytes} bytes behind (threshold ${p.lagThresholdBytes}) after ${CATCH_UP_GRACE_MS / 1000} s; wait until it catches up`);
   const [preparedSrc, preparedTgt] = [await preparedOn(src), await preparedOn(tgt)];
   if (preparedSrc > 0) throw new GateError(`${preparedSrc} prepared transaction(s) are pending on the source; COMMIT PREPARED or ROLLBACK PREPARED them first (they could commit after the freeze)`);
   if (preparedTgt > 0) throw new GateError(`${preparedTgt} prepared transaction(s) are pending on the target (${(await blockingTransactions(tgt)).filter((x) => x.startsWith('prepared')).slice(0, 3).join('; ')}); COMMIT PREPARED or ROLLBACK PREPARED them first (the reverse slot would wait for them)`);
