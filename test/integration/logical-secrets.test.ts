@@ -126,7 +126,11 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
       await pair.reconnect();
       subs = await subconninfos(pair);
       assert.match(subs, /pgpilot_reverse/, 'the way back stays until the finish');
-      assert.doesNotMatch(subs, new RegExp(CANARY), 'a finished run leaves no password in pg_subscription');
+      // the forward subscription (disabled at the switchover) holds no password; the way back keeps replicating — with
+      // its password, said in the journal — until the finish drops it (docs/switchover.md)
+      const rows = JSON.parse(subs) as { subname: string; subconninfo: string }[];
+      assert.doesNotMatch(rows.find((x) => x.subname !== 'pgpilot_reverse')?.subconninfo ?? '', new RegExp(CANARY), 'the forward subscription holds no password');
+      assert.match(readFileSync(third.journalFile, 'utf8'), /the way back is open: subscription .* keeps its password in pg_subscription until the finish/);
       const fourth = await runLogical(pair, p, { journalDir, runId: first.runId, finish: true });
       assert.equal(fourth.status, 'succeeded', describeRun(fourth));
       await pair.reconnect();

@@ -1,10 +1,11 @@
 /**
- * No password stays in pg_subscription.subconninfo once a run ends — succeeded, failed, aborted (Ctrl-C) or an
- * unexpected error: the run's subscriptions that carry one are disabled and given a password-less connection (a
+ * No password stays in pg_subscription.subconninfo once a run ends — succeeded or aborted (Ctrl-C): the
+ * run's subscriptions that carry one (and are not the open way back) are disabled and given a password-less connection (a
  * placeholder password where PostgreSQL 16+ requires one of a non-superuser owner: it is no secret and is never
  * used, the subscription being disabled), and their comment says so. A run that resumes puts the password back
  * (through unlogged-secret.ts) and enables again only what it disabled. A PAUSED run (a declined step, --until,
- * "Run Next Step") is not over: replication goes on and the password stays, which the journal notes say. Nor is
+ * "Run Next Step") or one stopped by a FAILED step (the operator fixes the cause and resumes) is not over: replication
+ * goes on and the password stays, which the journal notes say. Nor is
  * the way back once switched over: the reverse subscription on the old server keeps replicating, with its password,
  * until the explicit finish drops it (the journal says so).
  */
@@ -64,9 +65,11 @@ export function clearConnectionSql(name: string, conninfo: string): string {
 export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]> {
   const notes: string[] = [];
   for (const h of await held(ctx)) {
-    if (status === 'paused') {
+    if (status === 'paused' || status === 'failed') {
+      // A paused run, or one a step stopped (a refused gate, a failing wait) while the operator fixes the cause, is
+      // not over: replication must go on (the fix is often ALTER SUBSCRIPTION … REFRESH, and a parked slot retains WAL).
       const sub = await findSubscription(await ctx.db(h.on), h.name);
-      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is paused: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends`);
+      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is ${status === 'paused' ? 'paused' : 'stopped by a failed step'}: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends, or is aborted`);
       continue;
     }
     if (h.on === 'source' && h.shouldRun) {
