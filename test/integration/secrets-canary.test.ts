@@ -115,7 +115,13 @@ for (const way of WAYS) {
       }
     });
 
-    it('not in either server\'s catalogs once the run has ended', async () => {
+    it('not in either server\'s catalogs once the run is finished (the open way back keeps it until then)', async () => {
+      const forward = await q<{ c: string }>(dst, 'SELECT subconninfo AS c FROM pg_catalog.pg_subscription');
+      assert.ok(!forward.some((r) => leaks(r.c)), `pg_subscription.subconninfo on ${dst.name} (the forward subscription) holds the password`);
+      const runId = String((JSON.parse(ran!.stdout) as { runId: string }).runId);
+      const fin = await cli(['logical-upgrade', ...way.args(src, dst), '--journal', join(dir, 'journal'), '--resume', runId, '--finish', '--yes', '--json'], way.env);
+      assert.equal(fin.code, 0, `${fin.stdout}\n${fin.stderr}`);
+      assert.ok(!leaks(fin.stdout) && !leaks(fin.stderr), 'the finish printed the password');
       for (const s of [src, dst]) {
         const rows = await q<{ c: string }>(s, 'SELECT subconninfo AS c FROM pg_catalog.pg_subscription');
         assert.ok(!rows.some((r) => leaks(r.c)), `pg_subscription.subconninfo on ${s.name} holds the password`);
