@@ -294,7 +294,7 @@ export const tests = [
         await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-restored.png') });
 
         // The rest of the run from its dashboard: the switchover (its result in a banner, the readiness to switch over
-        // gone, the reverse path watched), then the cleanup (typed name): the phases end at "finished".
+        // gone, the reverse path watched), then reverse replication and ANALYZE: the phases end at "finished".
         await runCommand(page, 'PG Upgrade: Open Upgrade Dashboard');
         await quickInput(page).waitFor({ state: 'visible' });
         await page.keyboard.press('Enter');
@@ -306,9 +306,11 @@ export const tests = [
         assert.match(await run.locator('.result-banner').innerText(), /Writes unavailable for \S+/);
         assert.equal(await run.locator('.readiness').isVisible(), false, 'no "readiness to switch over" after the switchover');
         await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-switched-over.png') });
-        const last = await run.locator('.run-panel vscode-table-row:not([hidden])').last().locator('vscode-table-cell').nth(1).innerText();
-        await runStepsUntil(page, run, last.trim(), 120_000);
+        // The runbook ends after ANALYZE with the way back open: the cleanup is only run by an explicit finish
+        // ("Finish Upgrade (drop the way back)"), never by "Run next step".
+        await runStepsUntil(page, run, 'Refresh materialized views and ANALYZE the new server', 120_000);
         await run.locator('.phases li.current[data-phase="finished"]').waitFor({ timeout: 30_000 });
+        assert.equal(await stepStatus(run, 'Remove the replication set-up'), 'pending', 'the cleanup waits for an explicit finish');
         await page.screenshot({ path: join(artifacts, 'dashboard-codeserver-finished.png') });
       } finally {
         forgetPassfile();

@@ -75,7 +75,7 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
   if (preparedSrc > 0) throw new GateError(`${preparedSrc} prepared transaction(s) are pending on the source; COMMIT PREPARED or ROLLBACK PREPARED them first (they could commit after the freeze)`);
   if (preparedTgt > 0) throw new GateError(`${preparedTgt} prepared transaction(s) are pending on the target (${(await blockingTransactions(tgt)).filter((x) => x.startsWith('prepared')).slice(0, 3).join('; ')}); COMMIT PREPARED or ROLLBACK PREPARED them first (the reverse slot would wait for them)`);
   if (p.reverseReplication && !(await findSlot(tgt, p.reverseSubscription))) {
-    const blockers = (await blockingTransactions(tgt)).filter((x) => x.includes('client backend') && !x.includes("application 'pg-upgrade-pilot'"));
+    const blockers = (await blockingTransactions(tgt, [], LONG_TRANSACTION_S)).filter((x) => x.includes('client backend') && !x.includes("application 'pg-upgrade-pilot'"));
     if (blockers.length) throw new GateError(`transaction(s) holding an xid are open on the target: ${blockers.slice(0, 5).join('; ')}; the reverse slot cannot be created before they end`);
   }
   const longOnSource = (await src.query<{ what: string }>(

@@ -25,16 +25,17 @@ export function slotIsOurs(ctx: Ctx): boolean {
 }
 
 /** Transactions on a server that hold an xid or are prepared: what a slot's creation waits for. */
-export async function blockingTransactions(q: Queryable, exceptPids: number[] = []): Promise<string[]> {
+export async function blockingTransactions(q: Queryable, exceptPids: number[] = [], openForAtLeastS = 0): Promise<string[]> {
   const r = await q.query<{ what: string }>(
     `SELECT format('pid %s (%s, user %s, application %s, %s, open for %s s)', pid, backend_type, usename, quote_literal(coalesce(application_name, '')),
                    coalesce(state, '?'), round(extract(epoch FROM now() - xact_start))) AS what
        FROM pg_stat_activity
       WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid() AND pid <> ALL($1::int[])
+        AND xact_start <= now() - make_interval(secs => $2)
      UNION ALL
      SELECT format('prepared transaction %s (owner %s, database %s, prepared %s)', quote_literal(gid), owner, database, prepared)
        FROM pg_prepared_xacts`,
-    [exceptPids],
+    [exceptPids, openForAtLeastS],
   );
   return r.rows.map((x) => x.what);
 }
