@@ -112,27 +112,28 @@ export const tests = [
         await page.screenshot({ path: join(artifacts, 'target-picker.png') });
         await pickQuickItem(page, pg16.name);
 
-        // --- the preflight's warnings: a modal per warning, nothing changes while it waits
+        // --- the preflight's finding: a table without replica identity is an ERROR (publishing it would make the
+        // application's UPDATE/DELETE fail on the source): a blocking modal names it, its consequence and its fix;
+        // nothing changes while it waits
         const text = await waitFor('the findings prompt', async () => {
           const t = await dialogText(page);
-          return /Warning 1 of \d+/.test(t) ? t : undefined;
+          return t.includes(TABLE) ? t : undefined;
         }, 90_000);
-        let seen = text;
-        // walk to the replica-identity warning (warnings come in the preflight's order), acknowledging the others
-        for (let i = 0; i < 12 && !seen.includes(TABLE); i++) {
-          await clickDialogButton(page, 'Acknowledge');
-          seen = await waitFor('the next warning', async () => {
-            const t = await dialogText(page);
-            return t && t !== seen ? t : undefined;
-          }, 15_000);
-          if (!/Warning \d+ of \d+/.test(seen)) throw new Error(`the warning about ${TABLE} was never shown; got: ${seen}`);
-        }
-        if (!/UPDATE or DELETE/.test(seen) || !/Fix:/.test(seen)) throw new Error(`the warning names the consequence and the fix: ${seen}`);
+        if (!/UPDATE or DELETE/.test(text) || !/Fix:/.test(text)) throw new Error(`the finding names the consequence and the fix: ${text}`);
         await page.waitForTimeout(3000);
         if (!(await dialog(page).isVisible())) throw new Error('the findings prompt stays until answered');
         const during = await upgradeObjects(lab, pg14, pg16);
         if (JSON.stringify(during) !== JSON.stringify(before)) throw new Error(`nothing changed while the prompt waits: ${JSON.stringify(during)}`);
         await page.screenshot({ path: join(artifacts, 'findings-prompt.png') });
+        // the operator applies the fix, closes the prompt and starts the upgrade again: the preflight passes now
+        await onServer(lab, pg14, (c) => c.query(`ALTER TABLE public.${TABLE} REPLICA IDENTITY FULL`));
+        await page.keyboard.press('Escape');
+        await dialog(page).waitFor({ state: 'hidden', timeout: 15_000 });
+        await runCommand(page, 'PG Upgrade: Start Logical Upgrade');
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: pg14.name }).first().waitFor({ state: 'visible' });
+        await pickQuickItem(page, pg14.name);
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: pg16.name }).first().waitFor({ state: 'visible' });
+        await pickQuickItem(page, pg16.name);
 
         // acknowledge every warning left: the first changing step then asks
         const confirmText = await waitFor('the first confirmation', async () => {
