@@ -9,6 +9,7 @@
  * the way back once switched over: the reverse subscription on the old server keeps replicating, with its password,
  * until the explicit finish drops it (the journal says so).
  */
+import { randomBytes } from 'node:crypto';
 import type { StepContext } from '../../runbook/types';
 import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from './conninfo';
 import type { LogicalUpgradeParams } from './params';
@@ -24,8 +25,13 @@ type Ctx = StepContext<LogicalUpgradeParams>;
 /** The comment of a subscription this tool disabled and cleared at the end of a run (ownedByRun still matches). */
 export const CLEARED_MARK = 'disabled and password removed between runs; ';
 
-/** Not a secret: what a cleared subscription's connection carries where PostgreSQL demands a password. */
-export const CLEARED_PASSWORD = 'removed-by-pg-upgrade-pilot';
+/**
+ * What a cleared subscription's connection carries where PostgreSQL 16+ demands a password of a non-superuser owner:
+ * random bytes nobody knows (never a credential; the subscription is disabled until a resumed run puts the real one back).
+ */
+function unusablePassword(): string {
+  return randomBytes(18).toString('base64url');
+}
 
 interface Held {
   /** The server holding the subscription. */
@@ -53,7 +59,7 @@ async function held(ctx: Ctx): Promise<Held[]> {
 
 export function clearedConninfo(peer: PeerConninfo, ownerIsSuperuser: boolean): string {
   const c = parseConnString(peer.plain);
-  if (!ownerIsSuperuser) c.password = CLEARED_PASSWORD;
+  if (!ownerIsSuperuser) c.password = unusablePassword();
   return formatConnString(c, { includePassword: true });
 }
 
