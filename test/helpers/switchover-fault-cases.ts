@@ -260,7 +260,8 @@ const walsenderKilled: FaultCase = {
     let killedAt: number;
     try {
       await windowOpened(watch, running);
-      const r = await b.sql<{ pid: number }>('source', `SELECT active_pid AS pid, pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'pgpilot_upgrade' AND active_pid IS NOT NULL`);
+      // From another database: the freeze ends the replicated database's sessions, and this one could be among them.
+      const r = await b.sql<{ pid: number }>('source', `SELECT active_pid AS pid, pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'pgpilot_upgrade' AND active_pid IS NOT NULL`, undefined, 'template1');
       assert.equal(r.length, 1, 'the subscription\'s walsender was running');
       killedAt = Date.now();
     } finally {

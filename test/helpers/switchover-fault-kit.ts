@@ -93,7 +93,8 @@ export interface FaultBench {
   /** Admin session (superuser, writes allowed) on a server; reconnects when the previous one broke. */
   admin(role: Role): Promise<Client>;
   /** One query on a fresh admin session. */
-  sql<R = Record<string, unknown>>(role: Role, text: string, values?: unknown[]): Promise<R[]>;
+  /** One statement on a fresh session; `database` defaults to the replicated one (its sessions end at the freeze). */
+  sql<R = Record<string, unknown>>(role: Role, text: string, values?: unknown[], database?: string): Promise<R[]>;
   /** A new run, through the CLI, paused right before the switchover (replication set up, data verified). */
   prepare(): Promise<string>;
   switchoverArgs(runId: string, extra?: string[]): string[];
@@ -194,8 +195,8 @@ export async function startFaultBench(o: FaultBenchOptions): Promise<FaultBench>
     admins[role] = c;
     return c;
   };
-  const sql = async <R>(role: Role, text: string, values?: unknown[]): Promise<R[]> => {
-    const c = await clientFor(servers[role]);
+  const sql = async <R>(role: Role, text: string, values?: unknown[], database?: string): Promise<R[]> => {
+    const c = await clientFor(servers[role], database);
     c.on('error', () => undefined);
     try {
       await c.query('SET default_transaction_read_only = off');
