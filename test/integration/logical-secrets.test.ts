@@ -6,11 +6,12 @@
  * through host=old,new target_session_attrs=read-write) and loses nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureProbeTable, startProbe } from '../../src/core/probe';
+import type { RunResult } from '../../src/core/runbook';
 import { abortWhenSubscribed, APP_PASSWORD, createAppRole, describeRun, multiHost, runLogical, scalar, startPair, stepOf, type Pair } from './logical-kit';
 
 const CANARY = `Canary-${Math.random().toString(36).slice(2, 10)}`;
@@ -27,6 +28,15 @@ async function createReplicationUser(pair: Pair): Promise<void> {
     await c.query('RESET log_min_duration_statement');
     await c.query('GRANT pg_read_all_data TO repl');
   }
+}
+
+/** A password file as the server left it: absent, empty, or present with mode 0600 (anything else fails). */
+function fileState(path: string): 'absent' | 'empty' | 'private' {
+  if (!existsSync(path)) return 'absent';
+  const st = statSync(path);
+  if (st.size === 0) return 'empty';
+  assert.equal((st.mode & 0o777).toString(8), '600', `${path} must be private (libpq ignores a group/world-readable password file)`);
+  return 'private';
 }
 
 async function subconninfos(pair: Pair): Promise<string> {
@@ -85,23 +95,33 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
       assert.equal(r.status, 'failed', describeRun(r));
       assert.match(stepOf(r, 'preflight').message ?? '', /cannot reach the source .*password authentication failed/s);
       assert.doesNotMatch(JSON.stringify(r), new RegExp(CANARY));
+      // the probe wrote the target's password file (the route is tested before anything changes); the failed run emptied it
+      const files = readdirSync(join(pair.target.dataDir, 'pg_stat_tmp')).filter((n) => n.startsWith('pgpilot_'));
+      assert.ok(files.length >= 1, 'the preflight probe used the password file route');
+      for (const f of files) assert.equal(fileState(join(pair.target.dataDir, 'pg_stat_tmp', f)), 'empty', `${f} emptied when the run failed`);
+      assert.doesNotMatch(await subconninfos(pair), new RegExp(CANARY));
     });
 
-    test('aborted, resumed through the switchover, finished: no password left in pg_subscription; nothing lost', { timeout: 300_000 }, async () => {
+    test('aborted, resumed through the switchover, way back open, finished: the password only ever in a private file on the subscriber\'s host, there exactly while needed; nothing lost; the way back delivers', { timeout: 300_000 }, async () => {
       const p = { ...params, subscriberPasswordFile: goodFile };
-      // Ctrl-C during the initial copy: the run ends aborted, and the password goes with it
+      const forwardFile = (r: RunResult) => String(stepOf(r, 'create-subscription').outputs?.passwordFile);
+      // Ctrl-C during the initial copy: the run ends aborted, the subscription disabled, its file emptied
       const controller = new AbortController();
       const [first] = await Promise.all([
         runLogical(pair, p, { journalDir, until: 'verify-data', signal: controller.signal }),
         abortWhenSubscribed(pair.tgt, controller),
       ]);
       assert.equal(first.status, 'aborted', describeRun(first));
-      assert.match(String(stepOf(first, 'create-subscription').outputs?.passwordPlacement), /only while a run is active/);
+      assert.match(String(stepOf(first, 'create-subscription').outputs?.passwordPlacement), /is not in pg_subscription: the target server wrote it to .*pg_stat_tmp/);
+      const fwd = forwardFile(first);
+      assert.ok(fwd.startsWith(`${pair.target.dataDir}/pg_stat_tmp/`), `the forward file is on the target's host, outside what pg_basebackup copies: ${fwd}`);
       let subs = await subconninfos(pair);
       const notes = readFileSync(first.journalFile, 'utf8').split('\n').filter((l) => /"note"/.test(l)).join('\n');
-      assert.doesNotMatch(subs, new RegExp(CANARY), `aborted run: the password is gone from the catalog\n${notes}`);
+      assert.doesNotMatch(subs, new RegExp(CANARY), `aborted run: no password in the catalog\n${notes}`);
+      assert.match(subs, /passfile=/, 'the subscription names its password file');
       assert.match(subs, /"subenabled":false/, 'and the subscription waits, disabled');
-      assert.match(notes, /password removed from the connection of subscription/);
+      assert.equal(fileState(fwd), 'empty', `aborted run: the password file is emptied\n${notes}`);
+      assert.match(notes, /password file .* emptied/);
 
       const probe = await startProbe({ connection: multiHost(pair), password: APP_PASSWORD, intervalMs: 25 });
       let second;
@@ -112,30 +132,42 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
       }
       assert.equal(second.status, 'paused', describeRun(second));
       assert.equal(stepOf(second, 'switchover').status, 'succeeded', describeRun(second));
+      const rev = String(stepOf(second, 'reverse-replication').outputs?.passwordFile);
+      assert.ok(rev.startsWith(`${pair.source.dataDir}/pg_stat_tmp/`), `the reverse file is on the old server's host: ${rev}`);
       await pair.reconnect();
       subs = await subconninfos(pair);
       assert.match(subs, /pgpilot_reverse/, 'the reverse subscription exists on the old server');
-      assert.match(readFileSync(second.journalFile, 'utf8'), /the run is paused: subscription .* keeps replicating and keeps its password/, 'a paused run says the password is still there');
+      assert.doesNotMatch(subs, new RegExp(CANARY), 'switched over, way back open: no password in either catalog');
+      assert.equal(fileState(rev), 'private', 'the way back reads its password from a 0600 file');
+      assert.match(readFileSync(second.journalFile, 'utf8'), /the run is paused: subscription .* keeps replicating and keeps its password in .*pg_stat_tmp.* \(not in pg_subscription\)/);
       const lost = await probe.verify(pair.tgt);
       assert.equal(lost.lostCommits, 0, `lost probe commits: ${lost.lostIds.join(', ')}`);
       assert.ok(lost.acked > 10, 'the probe wrote throughout');
 
-      // the run ends with the way back open: both subscriptions stay, neither holds the password any more
+      // the run ends with the way back open: the reverse subscription replicates, with its file; the forward one's is emptied
       const third = await runLogical(pair, p, { journalDir, runId: first.runId });
       assert.equal(third.status, 'succeeded', describeRun(third));
       await pair.reconnect();
       subs = await subconninfos(pair);
       assert.match(subs, /pgpilot_reverse/, 'the way back stays until the finish');
-      // the forward subscription (disabled at the switchover) holds no password; the way back keeps replicating — with
-      // its password, said in the journal — until the finish drops it (docs/switchover.md)
-      const rows = JSON.parse(subs) as { subname: string; subconninfo: string }[];
-      assert.doesNotMatch(rows.find((x) => x.subname !== 'pgpilot_reverse')?.subconninfo ?? '', new RegExp(CANARY), 'the forward subscription holds no password');
-      assert.match(readFileSync(third.journalFile, 'utf8'), /the way back is open: subscription .* keeps its password in pg_subscription until the finish/);
+      assert.doesNotMatch(subs, new RegExp(CANARY), 'ended with the way back open: no password in either catalog');
+      assert.equal(fileState(fwd), 'empty', 'the forward subscription (stopped at the switchover) has no password file any more');
+      assert.equal(fileState(rev), 'private', 'the way back keeps its file while it replicates');
+      assert.match(readFileSync(third.journalFile, 'utf8'), /the way back is open: subscription .* keeps its password in .*\(not in pg_subscription\) until the finish/);
+      // the way back really works: a row written on the new server reaches the old one (through the passfile)
+      await pair.tgt.query("INSERT INTO items (v) VALUES ('written-on-new')");
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline && Number(await scalar(pair.src, "SELECT count(*)::int FROM items WHERE v = 'written-on-new'")) === 0) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await scalar(pair.src, "SELECT count(*)::int FROM items WHERE v = 'written-on-new'"), 1, 'reverse replication delivered the new server\'s write to the old one');
+
       const fourth = await runLogical(pair, p, { journalDir, runId: first.runId, finish: true });
       assert.equal(fourth.status, 'succeeded', describeRun(fourth));
       await pair.reconnect();
       assert.equal(await subconninfos(pair), '[]', 'the finish dropped both subscriptions');
-      assert.equal(await scalar(pair.tgt, 'SELECT count(*)::int FROM items'), 500);
+      assert.equal(fileState(fwd), 'empty', 'finished: no password file on the target');
+      assert.equal(fileState(rev), 'empty', 'finished: no password file on the old server');
+      assert.equal(await scalar(pair.tgt, 'SELECT count(*)::int FROM items'), 501);
+      assert.equal(await scalar(pair.src, 'SELECT count(*)::int FROM items'), 501, 'rows equal on both sides');
     });
 
     test('the canary is in no server log and no journal', async () => {
@@ -144,7 +176,6 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
         assert.ok(/statement: DO \$pgpilot_/.test(log), `${s.name}: log_statement = all logged our DO blocks (the test looks where a leak would be)`);
         assert.ok(!log.includes(CANARY), `${s.name}: the canary is in the server log:\n${log.split('\n').filter((l) => l.includes(CANARY)).slice(0, 3).join('\n')}`);
       }
-      const { readdirSync } = await import('node:fs');
       for (const f of readdirSync(journalDir)) assert.ok(!readFileSync(join(journalDir, f), 'utf8').includes(CANARY), `journal ${f}`);
     });
   });

@@ -2,8 +2,9 @@
  * Issue 13, done-when: a canary password given to the CLI appears in no file, output or message of a full logical
  * upgrade (14 → 17, --probe --record), nor in the servers' logs or catalogs once the run has ended. Two ways, one
  * real server pair each: inside the connection strings (a URI for the source, keyword/value for the target), and
- * PGPASSWORD. (The password file way is covered by runbook-engine-cli.test.ts.) Server logs and catalogs after a
- * successful run are checked here; after a failed or aborted run they are issue 13 items 1–2 (another work item).
+ * PGPASSWORD. (The password file way is covered by runbook-engine-cli.test.ts.) The first way takes the default
+ * password-file route (the subscriber writes a private file on its host: nothing in pg_subscription even while the
+ * way back is open), the second --password-in-catalog. Failed and aborted runs: logical-secrets.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -42,6 +43,12 @@ function filesUnder(dir: string): Array<[string, string]> {
   });
 }
 
+/** The tool's password files on a server's host that still hold something. */
+function passfilesWithContent(s: LabServer): string[] {
+  const dir = join(s.dataDir, 'pg_stat_tmp');
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('pgpilot_') && statSync(join(dir, n)).size > 0) : [];
+}
+
 async function q<R>(s: LabServer, text: string): Promise<R[]> {
   const c = await clientFor(s);
   try { return (await c.query(text)).rows as R[]; } finally { await c.end(); }
@@ -52,6 +59,8 @@ interface Way {
   canary: string;
   args(src: LabServer, dst: LabServer): string[];
   env: Record<string, string>;
+  /** --password-in-catalog: the subscriptions carry the password in their connection while they must run. */
+  inCatalog: boolean;
 }
 
 const WAYS: Way[] = [
@@ -61,13 +70,15 @@ const WAYS: Way[] = [
     args: (src, dst) => ['--source', `postgresql://${ROLE}:${encodeURIComponent('Cnry-Conn/7f@3e:x')}@127.0.0.1:${src.port}/postgres`,
       '--target', `host=127.0.0.1 port=${dst.port} dbname=postgres user=${ROLE} password='Cnry-Conn/7f@3e:x'`],
     env: {},
+    inCatalog: false,
   },
   {
     name: 'PGPASSWORD',
     canary: 'Cnry-Env-91b2d',
     args: (src, dst) => ['--source', `host=127.0.0.1 port=${src.port} dbname=postgres user=${ROLE}`,
-      '--target', `host=127.0.0.1 port=${dst.port} dbname=postgres user=${ROLE}`],
+      '--target', `host=127.0.0.1 port=${dst.port} dbname=postgres user=${ROLE}`, '--password-in-catalog'],
     env: { PGPASSWORD: 'Cnry-Env-91b2d' },
+    inCatalog: true,
   },
 ];
 
@@ -115,9 +126,13 @@ for (const way of WAYS) {
       }
     });
 
-    it('not in either server\'s catalogs once the run is finished (the open way back keeps it until then)', async () => {
+    it(`not in either server's catalogs ${way.inCatalog ? 'once the run is finished (the open way back keeps it until then)' : 'even with the way back open (a password file on each subscriber\'s host instead)'}; no password file left after the finish`, async () => {
       const forward = await q<{ c: string }>(dst, 'SELECT subconninfo AS c FROM pg_catalog.pg_subscription');
       assert.ok(!forward.some((r) => leaks(r.c)), `pg_subscription.subconninfo on ${dst.name} (the forward subscription) holds the password`);
+      const reverse = await q<{ c: string }>(src, 'SELECT subconninfo AS c FROM pg_catalog.pg_subscription');
+      assert.equal(reverse.length, 1, 'the way back is open');
+      assert.equal(leaks(reverse[0].c), way.inCatalog, way.inCatalog ? 'the catalog route keeps the way back\'s password in its connection until the finish' : 'the way back reads its password from a file');
+      assert.equal(passfilesWithContent(src).length, way.inCatalog ? 0 : 1, 'the old server holds the way back\'s password file exactly when that route is used');
       const runId = String((JSON.parse(ran!.stdout) as { runId: string }).runId);
       const fin = await cli(['logical-upgrade', ...way.args(src, dst), '--journal', join(dir, 'journal'), '--resume', runId, '--finish', '--yes', '--json'], way.env);
       assert.equal(fin.code, 0, `${fin.stdout}\n${fin.stderr}`);
@@ -125,6 +140,7 @@ for (const way of WAYS) {
       for (const s of [src, dst]) {
         const rows = await q<{ c: string }>(s, 'SELECT subconninfo AS c FROM pg_catalog.pg_subscription');
         assert.ok(!rows.some((r) => leaks(r.c)), `pg_subscription.subconninfo on ${s.name} holds the password`);
+        assert.deepEqual(passfilesWithContent(s), [], `finished: no password file with content on ${s.name}`);
       }
     });
   });

@@ -35,8 +35,16 @@ Connections (libpq connection strings, keyword/value or URI; multi-host allowed;
   --subscriber-password-file FILE
                               Password file (.pgpass format) on this machine holding the replication user's
                               password (default: PGPASSFILE, else ~/.pgpass; never PGPASSWORD, that is ours).
-                              It reaches the target only as COPY data (no server log can hold it) and stays in
-                              pg_subscription only while a run is active.
+                              It reaches the target only as COPY data (no server log can hold it). Where our
+                              user on the subscriber is a superuser, the subscriber server writes it to a
+                              private file on its own host (<data_directory>/pg_stat_tmp/pgpilot_*.pgpass,
+                              passfile= in the subscription; emptied when the subscription stops or is
+                              dropped); else it stays in pg_subscription only while the subscription must run.
+  --reverse-subscriber-target CONN
+                              How the OLD server reaches the new one for the way back, if not like us
+                              (like --subscriber-source; passfile=PATH names a file on the OLD server's host).
+  --password-in-catalog       Keep the subscriptions' password inside their connection (pg_subscription, only
+                              while they must run) instead of the file the subscriber writes.
   --source-name NAME          Display name of the source (default host:port/dbname); typed to confirm a
   --target-name NAME          destructive step or a step on a production cluster.
   --production ROLE           Treat "source" or "target" as production (every changing step then needs the
@@ -114,6 +122,8 @@ interface Flags {
   target?: string;
   subscriberSource?: string;
   subscriberPasswordFile?: string;
+  reverseSubscriberTarget?: string;
+  passwordInCatalog?: boolean;
   sourceName?: string;
   targetName?: string;
   production: Set<'source' | 'target'>;
@@ -143,6 +153,8 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--target': f.target = value(); break;
       case '--subscriber-source': f.subscriberSource = value(); break;
       case '--subscriber-password-file': f.subscriberPasswordFile = value(); break;
+      case '--reverse-subscriber-target': f.reverseSubscriberTarget = value(); break;
+      case '--password-in-catalog': f.passwordInCatalog = true; break;
       case '--source-name': f.sourceName = value(); break;
       case '--target-name': f.targetName = value(); break;
       case '--production': f.production.add(oneOf(flag, value(), ['source', 'target'] as const)); break;
@@ -170,6 +182,7 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
 async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
   const base = await resumedParams<LogicalUpgradeParams>(f.run);
   if (f.subscriberSource !== undefined) refusePassword('--subscriber-source', f.subscriberSource, ' (ours is added for our user; another user\'s comes from --subscriber-password-file or ~/.pgpass)');
+  if (f.reverseSubscriberTarget !== undefined) refusePassword('--reverse-subscriber-target', f.reverseSubscriberTarget, ' (ours is added for our user; another user\'s comes from --subscriber-password-file or ~/.pgpass)');
   if (f.subscriberPasswordFile !== undefined) checkPasswordFile('--subscriber-password-file', f.subscriberPasswordFile);
   const given: Partial<LogicalUpgradeParams> = {
     publication: f.publication,
@@ -178,6 +191,8 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
     subscriberConnection: f.subscriberSource,
     subscriberPasswordFile: f.subscriberPasswordFile === undefined ? undefined : resolvePath(f.subscriberPasswordFile),
+    reverseSubscriberConnection: f.reverseSubscriberTarget,
+    passwordInCatalog: f.passwordInCatalog,
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
     freezeMethod: f.freezeMethod,
     clientRouting: routingParamsFrom(f.routing),

@@ -2,9 +2,13 @@
  * The connection strings the servers use to reach each other (subscriptions), with the password handled:
  * - a `passfile=` in the given subscriber connection names a password file ON THE SUBSCRIBER'S HOST: kept, and no
  *   password is added (nothing secret is ever stored in the catalog);
- * - else the subscriber connects as our user: our password is added;
+ * - else the subscriber connects as our user: our password is used;
  * - else (a dedicated replication user) its password comes from a password file on OUR machine
  *   (params.subscriberPasswordFile, else PGPASSFILE / ~/.pgpass), never from PGPASSWORD (that one is ours).
+ * Where that password goes (passfile.ts): by default into a private password file the subscriber server writes on its
+ * own host (`passfile=` in the connection; nothing secret in pg_subscription); only where that route is closed (our
+ * user on the subscriber is no superuser, PostgreSQL 16+'s password_required) into the connection itself, and then
+ * only while the subscription must run (subscription-secrets.ts).
  * A password is never put in a statement's text: see unlogged-secret.ts (runWithPeerConninfo).
  */
 import { formatConnString, lookupPgpass, parseConnString, resolveConn } from '../../conn';
@@ -12,6 +16,7 @@ import type { Queryable } from '../../db';
 import type { ClusterRole, StepContext } from '../../runbook/types';
 import type { LogicalUpgradeParams } from './params';
 import { subscriberConninfo } from './statements';
+import { passfileLine, passfileRoute, passfileUnfit, writePassfile, type ToolPassfile } from './passfile';
 import { CONNINFO_PLACEHOLDER, runWithSecretConninfo } from './unlogged-secret';
 
 export type PasswordSource = 'our connection' | 'password file' | 'subscriber host passfile' | 'none';
@@ -28,6 +33,10 @@ export interface PeerConninfo {
   withPassword: boolean;
   passwordSource: PasswordSource;
   user: string;
+  /** The password file the subscriber writes on its host (then `conninfo` holds no password, only passfile=). */
+  toolPassfile?: ToolPassfile;
+  /** Why the password must sit inside the connection (when withPassword). */
+  inCatalogBecause?: string;
 }
 
 /** A replication user's password from a password file on this machine, as libpq would match it (not PGPASSWORD). */
@@ -83,6 +92,22 @@ export async function peerConninfo(ctx: StepContext<LogicalUpgradeParams>, publi
     if (password) passwordSource = 'password file';
   }
   const opts = { dbname, user, connectTimeoutSeconds: 10 };
+  const subscriberRole: ClusterRole = publisherRole === 'source' ? 'target' : 'source';
+  let inCatalogBecause: string | undefined;
+  if (password) {
+    const subscription = publisherRole === 'source' ? ctx.params.subscription : ctx.params.reverseSubscription;
+    const route = ctx.params.passwordInCatalog
+      ? { reason: 'passwordInCatalog is set' }
+      : passfileUnfit(password) ? { reason: passfileUnfit(password)! } : await passfileRoute(await ctx.db(subscriberRole), ctx.runId, subscription);
+    if ('path' in route) {
+      const plain = subscriberConninfo(formatConnString({ ...parseConnString(base), passfile: route.path }), opts);
+      return {
+        conninfo: plain, plain, shown: plain, password: undefined, withPassword: false, passwordSource, user,
+        toolPassfile: { path: route.path, line: passfileLine(user, password) },
+      };
+    }
+    inCatalogBecause = route.reason;
+  }
   const withPassword = password !== undefined && password !== '';
   return {
     conninfo: subscriberConninfo(base, { ...opts, password }),
@@ -92,6 +117,7 @@ export async function peerConninfo(ctx: StepContext<LogicalUpgradeParams>, publi
     withPassword,
     passwordSource,
     user,
+    inCatalogBecause,
   };
 }
 
@@ -101,19 +127,37 @@ export async function peerConninfo(ctx: StepContext<LogicalUpgradeParams>, publi
  * server only as COPY data (never in a statement a server could log). `s` must be a dedicated session.
  */
 export async function runWithPeerConninfo(s: Queryable, template: string, peer: PeerConninfo): Promise<void> {
+  if (peer.toolPassfile) await writePassfile(s, peer.toolPassfile);
   await runWithSecretConninfo(s, template, peer.conninfo, peer.password);
 }
 
 export { CONNINFO_PLACEHOLDER };
 
+/** The comment lines a plan (dry run) shows before the statement that carries the peer's connection. */
+export function passwordPlanNotes(peer: PeerConninfo, server: 'target' | 'source'): string[] {
+  if (peer.toolPassfile) {
+    return [`-- password: written by the ${server} server to ${peer.toolPassfile.path} (COPY … FROM STDIN into a temporary table, then COPY … TO PROGRAM 'umask 077 && : > <file>' and COPY … TO '<file>': mode 0600); the connection names it with passfile=, pg_subscription holds no password`];
+  }
+  if (peer.withPassword) {
+    return [
+      '-- sent as a DO block reading the connection string from a COPY: no server log can hold the password',
+      `-- password: inside the connection (pg_subscription on the ${server}) while the subscription must run, because ${peer.inCatalogBecause ?? 'no password file route'}; removed at the end of every run that stops it`,
+    ];
+  }
+  return [];
+}
+
 /** Where the password of a subscription's connection is kept, in words for outputs and the record. */
 export function passwordPlacement(peer: PeerConninfo, server: 'target' | 'source'): string {
+  if (peer.toolPassfile) {
+    return `the password (from ${peer.passwordSource}) is not in pg_subscription: the ${server} server wrote it to ${peer.toolPassfile.path} on its own host (mode 0600, outside what pg_basebackup and pg_rewind copy) and reads it from there (passfile=); the file is emptied when the run ends with the subscription stopped or dropped, and written again when a run resumes it`;
+  }
   switch (peer.passwordSource) {
     case 'subscriber host passfile':
       return `no password stored: the ${server} server reads it from ${parseConnString(peer.plain).passfile} on its own host`;
     case 'none':
       return 'no password: the publisher authenticates the subscriber without one (trust, cert or peer)';
     default:
-      return `the password (from ${peer.passwordSource}) is kept in pg_subscription.subconninfo on the ${server} server only while a run is active; at every end of a run it is replaced by a password-less connection and the subscription disabled, and put back when a run resumes`;
+      return `the password (from ${peer.passwordSource}) is kept in pg_subscription.subconninfo on the ${server} server (${peer.inCatalogBecause ?? 'no password file route'}) only while the subscription must run; at every end of a run it is replaced by a password-less connection and the subscription disabled, and put back when a run resumes`;
   }
 }

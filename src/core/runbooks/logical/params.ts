@@ -59,6 +59,11 @@ export interface LogicalUpgradeParams {
   reverseSubscription: string;
   /** Connection string the OLD server uses to reach the new one (no password); defaults to ours. */
   reverseSubscriberConnection?: string;
+  /**
+   * Keep a subscription's password inside its connection (pg_subscription, only while it must run) instead of the
+   * password file the subscriber writes on its own host (passfile.ts, the default where our user is a superuser there).
+   */
+  passwordInCatalog?: boolean;
   /** ANALYZE the target after the switchover (statistics are not replicated). */
   analyzeTarget: boolean;
   /** REFRESH the target's materialized views (a schema copy creates them empty). */

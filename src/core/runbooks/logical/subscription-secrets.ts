@@ -8,6 +8,9 @@
  * goes on and the password stays, which the journal notes say. Nor is
  * the way back once switched over: the reverse subscription on the old server keeps replicating, with its password,
  * until the explicit finish drops it (the journal says so).
+ * The passfile route (passfile.ts, the default for a superuser subscriber) keeps nothing in pg_subscription at all:
+ * its file on the subscriber's host is emptied at the ending that stops (disables) or drops the subscription, and
+ * written again when a run resumes it; a paused or failed run, and the open way back, keep it while they replicate.
  */
 import { randomBytes } from 'node:crypto';
 import type { StepContext } from '../../runbook/types';
@@ -19,6 +22,7 @@ import { messageOf, sleep, withSession } from './session';
 import { alterSubscriptionSql, commentOnSql, ownerComment, WRITABLE_SESSION } from './statements';
 import { quoteIdent, quoteLiteral } from '../../sql';
 import { formatConnString, parseConnString } from '../../conn';
+import { emptyPassfile } from './passfile';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -42,19 +46,31 @@ interface Held {
   shouldRun: boolean;
 }
 
-/** The run's subscriptions whose connection carries a password (none for the passfile and password-less routes). */
+/** The run's subscriptions whose password we keep: in their connection, or in the file their server wrote. */
 async function held(ctx: Ctx): Promise<Held[]> {
   const p = ctx.params;
   const out: Held[] = [];
   const switchedOver = ctx.outputsOf('switchover') !== undefined;
   const cleanedUp = ctx.outputsOf('cleanup') !== undefined;
   const forward = await peerConninfo(ctx, 'source', p.subscriberConnection);
-  if (forward.withPassword) out.push({ on: 'target', name: p.subscription, peer: forward, shouldRun: !switchedOver });
+  if (forward.withPassword || forward.toolPassfile) out.push({ on: 'target', name: p.subscription, peer: forward, shouldRun: !switchedOver });
   if (p.reverseReplication) {
     const reverse = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
-    if (reverse.withPassword) out.push({ on: 'source', name: p.reverseSubscription, peer: reverse, shouldRun: switchedOver && !cleanedUp });
+    if (reverse.withPassword || reverse.toolPassfile) out.push({ on: 'source', name: p.reverseSubscription, peer: reverse, shouldRun: switchedOver && !cleanedUp });
   }
   return out;
+}
+
+/** Where the password is, for the notes. */
+function kept(h: Held): string {
+  return h.peer.toolPassfile ? `keeps its password in ${h.peer.toolPassfile.path} on the ${h.on}'s host (not in pg_subscription)` : 'keeps its password in pg_subscription';
+}
+
+/** The subscription is gone (dropped, or never created): empty its password file. */
+async function emptyOrphanFile(ctx: Ctx, h: Held): Promise<string | undefined> {
+  if (!h.peer.toolPassfile) return undefined;
+  if (!(await emptyPassfile(await ctx.db(h.on), h.peer.toolPassfile.path))) return undefined;
+  return `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host emptied (${new Date().toISOString()}): subscription ${quoteIdent(h.name)} is not there (dropped or never created)`;
 }
 
 export function clearedConninfo(peer: PeerConninfo, ownerIsSuperuser: boolean): string {
@@ -71,37 +87,52 @@ export function clearConnectionSql(name: string, conninfo: string): string {
 export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]> {
   const notes: string[] = [];
   for (const h of await held(ctx)) {
-    if (status === 'paused' || status === 'failed') {
-      // A paused run, or one a step stopped (a refused gate, a failing wait) while the operator fixes the cause, is
-      // not over: replication must go on (the fix is often ALTER SUBSCRIPTION … REFRESH, and a parked slot retains WAL).
-      const sub = await findSubscription(await ctx.db(h.on), h.name);
-      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the run is ${status === 'paused' ? 'paused' : 'stopped by a failed step'}: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and keeps its password in pg_subscription until the run resumes and ends, or is aborted`);
-      continue;
-    }
-    if (h.on === 'source' && h.shouldRun) {
-      // the way back (reverse replication) must keep carrying the new server's writes until someone finishes or
-      // rolls back: disabling it would leave the old server silently behind. Its password stays until the finish.
-      const sub = await findSubscription(await ctx.db(h.on), h.name);
-      if (sub && ownedByRun(sub.comment, ctx.runId)) notes.push(`the way back is open: subscription ${quoteIdent(h.name)} on the old server keeps replicating and keeps its password in pg_subscription until the finish (--finish / Finish Upgrade) drops it`);
-      continue;
-    }
     try {
-      const q = await ctx.db(h.on);
-      const sub = await findSubscription(q, h.name);
-      if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
-      const sup = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
-      // the run's own session, already open: after Ctrl-C (an aborted signal) no new session may be opened
-      await q.query(WRITABLE_SESSION);
-      if (sub.enabled) await q.query(alterSubscriptionSql(h.name, 'DISABLE'));
-      await q.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
-      // remember that WE disabled it: only then does a resumed run enable it again
-      if (sub.enabled) await q.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
-      notes.push(`password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()}); it was ${sub.enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`);
+      const sub = await findSubscription(await ctx.db(h.on), h.name);
+      if (!sub || !ownedByRun(sub.comment, ctx.runId)) {
+        const n = sub ? undefined : await emptyOrphanFile(ctx, h);
+        if (n) notes.push(n);
+        continue;
+      }
+      if (status === 'paused' || status === 'failed') {
+        // A paused run, or one a step stopped (a refused gate, a failing wait) while the operator fixes the cause, is
+        // not over: replication must go on (the fix is often ALTER SUBSCRIPTION … REFRESH, and a parked slot retains WAL).
+        notes.push(`the run is ${status === 'paused' ? 'paused' : 'stopped by a failed step'}: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and ${kept(h)} until the run resumes and ends, or is aborted`);
+        continue;
+      }
+      if (h.on === 'source' && h.shouldRun) {
+        // the way back (reverse replication) must keep carrying the new server's writes until someone finishes or
+        // rolls back: disabling it would leave the old server silently behind. Its password stays until the finish.
+        notes.push(`the way back is open: subscription ${quoteIdent(h.name)} on the old server keeps replicating and ${kept(h)} until the finish (--finish / Finish Upgrade) drops it`);
+        continue;
+      }
+      notes.push(await stopAndClear(ctx, h, sub.enabled));
     } catch (err) {
-      notes.push(`COULD NOT remove the password from subscription ${quoteIdent(h.name)} on the ${h.on}: ${messageOf(err)}. Remove it by hand: ALTER SUBSCRIPTION ${quoteIdent(h.name)} DISABLE; then ${clearConnectionSql(h.name, clearedConninfo(h.peer, false))};`);
+      const fix = h.peer.toolPassfile
+        ? `then empty the file: COPY (SELECT 1 WHERE false) TO ${quoteLiteral(h.peer.toolPassfile.path)};`
+        : `then ${clearConnectionSql(h.name, clearedConninfo(h.peer, false))};`;
+      notes.push(`COULD NOT remove the password of subscription ${quoteIdent(h.name)} on the ${h.on}: ${messageOf(err)}. Remove it by hand: ALTER SUBSCRIPTION ${quoteIdent(h.name)} DISABLE; ${fix}`);
     }
   }
   return notes;
+}
+
+/** Disables the subscription and removes its password (from its connection, or its file emptied). */
+async function stopAndClear(ctx: Ctx, h: Held, enabled: boolean): Promise<string> {
+  const q = await ctx.db(h.on);
+  // the run's own session, already open: after Ctrl-C (an aborted signal) no new session may be opened
+  await q.query(WRITABLE_SESSION);
+  if (enabled) await q.query(alterSubscriptionSql(h.name, 'DISABLE'));
+  if (h.peer.toolPassfile) {
+    await emptyPassfile(q, h.peer.toolPassfile.path);
+  } else {
+    const sup = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0].s;
+    await q.query(clearConnectionSql(h.name, clearedConninfo(h.peer, sup)));
+  }
+  // remember that WE disabled it: only then does a resumed run enable it again
+  if (enabled) await q.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
+  const what = h.peer.toolPassfile ? `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host emptied` : `password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on}`;
+  return `${what} (${new Date().toISOString()}); subscription ${quoteIdent(h.name)} was ${enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`;
 }
 
 const WORKER_WAIT_MS = 30_000;
@@ -132,7 +163,8 @@ export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> 
     });
     // a changed connection restarts the apply worker: the steps that follow (the switchover's gate) need it running
     const running = h.shouldRun && (enable || sub.enabled) ? await waitForWorker(ctx, h) : true;
-    notes.push(`password put back in the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}${running ? '' : `; its apply worker did not start within ${WORKER_WAIT_MS / 1000} s (see the ${h.on}'s server log)`}`);
+    const where = h.peer.toolPassfile ? `in ${h.peer.toolPassfile.path} on the ${h.on}'s host for` : 'in the connection of';
+    notes.push(`password put back ${where} subscription ${quoteIdent(h.name)} on the ${h.on} (${new Date().toISOString()})${enable ? '; enabled again' : ''}${running ? '' : `; its apply worker did not start within ${WORKER_WAIT_MS / 1000} s (see the ${h.on}'s server log)`}`);
   }
   return notes;
 }

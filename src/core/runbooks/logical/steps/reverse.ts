@@ -1,5 +1,5 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { CONNINFO_PLACEHOLDER, passwordPlacement, peerConninfo, runWithPeerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, passwordPlacement, passwordPlanNotes, peerConninfo, runWithPeerConninfo } from '../conninfo';
 import type { LogicalUpgradeParams } from '../params';
 import { findSlot, findSubscription } from '../queries';
 import { majorOf, withSession } from '../session';
@@ -30,7 +30,7 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
   async plan(ctx) {
     if (!ctx.params.reverseReplication) return [];
     const peer = await peerConninfo(ctx, 'target', ctx.params.reverseSubscriberConnection);
-    return [{ kind: 'sql', cluster: 'source', statements: [await reverseSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.reverseSubscription, ownerComment(ctx.runId))] }];
+    return [{ kind: 'sql', cluster: 'source', statements: [...passwordPlanNotes(peer, 'source'), await reverseSql(ctx, peer.shown), commentOnSql('SUBSCRIPTION', ctx.params.reverseSubscription, ownerComment(ctx.runId))] }];
   },
   async isDone(ctx) {
     if (!ctx.params.reverseReplication) return false;
@@ -52,6 +52,7 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
     const p = ctx.params;
     if (!p.reverseReplication) return { status: 'skipped', message: 'reverseReplication is off' };
     const peer = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
+    const t0 = new Date().toISOString();
     await withSession(ctx, 'source', async (s) => {
       try {
         await runWithPeerConninfo(s, await reverseSql(ctx, CONNINFO_PLACEHOLDER), peer); // the password never in a loggable statement
@@ -63,7 +64,8 @@ export const reverseReplicationStep: StepDefinition<LogicalUpgradeParams> = {
     return {
       status: 'succeeded',
       message: `the old server replicates from the new one (subscription "${p.reverseSubscription}")`,
-      outputs: { reverseSubscription: p.reverseSubscription, reversePublication: p.reversePublication, passwordPlacement: passwordPlacement(peer, 'source') },
+      outputs: { reverseSubscription: p.reverseSubscription, reversePublication: p.reversePublication, passwordPlacement: passwordPlacement(peer, 'source'),
+        passwordStoredAt: peer.withPassword || peer.toolPassfile ? t0 : undefined, passwordFile: peer.toolPassfile?.path },
     };
   },
   rollbackHint: 'On the old server: DROP SUBSCRIPTION for the reverse subscription (this also drops its slot on the new server); the cleanup step (logical-upgrade --finish) does it.',

@@ -1,5 +1,5 @@
 import type { StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { CONNINFO_PLACEHOLDER, passwordPlacement, peerConninfo, runWithPeerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, passwordPlacement, passwordPlanNotes, peerConninfo, runWithPeerConninfo } from '../conninfo';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { backendPid, currentDatabase, findPublication, findSlot, findSubscription } from '../queries';
 import { readLive } from '../switchover/live';
@@ -27,8 +27,6 @@ async function subscriptionSql(ctx: Ctx, conninfo: string): Promise<string> {
   });
 }
 
-const UNLOGGED_NOTE = '-- sent as a DO block reading the connection string from a COPY: no server log can hold the password';
-
 export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
   id: 'create-subscription',
   title: 'Freeze the target and subscribe it to the source',
@@ -48,7 +46,7 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
       {
         kind: 'sql', cluster: 'target',
         statements: [
-          ...(peer.withPassword ? [UNLOGGED_NOTE] : []), await subscriptionSql(ctx, peer.shown),
+          ...passwordPlanNotes(peer, 'target'), await subscriptionSql(ctx, peer.shown),
           alterSubscriptionSql(p.subscription, 'ENABLE'), commentOnSql('SUBSCRIPTION', p.subscription, ownerComment(ctx.runId)),
         ],
       },
@@ -96,7 +94,8 @@ export const createSubscriptionStep: StepDefinition<LogicalUpgradeParams> = {
       message: `subscription "${p.subscription}" created (slot "${slotNameOf(p)}" on the source); the target is read-only until the switchover`,
       outputs: {
         subscription: p.subscription, slot: slotNameOf(p), streaming: await useStreaming(ctx), targetFrozen: true, createMs: Date.now() - t0,
-        replicationUser: peer.user, passwordPlacement: passwordPlacement(peer, 'target'), passwordStoredAt: peer.withPassword ? new Date(t0).toISOString() : undefined,
+        replicationUser: peer.user, passwordPlacement: passwordPlacement(peer, 'target'), passwordStoredAt: peer.withPassword || peer.toolPassfile ? new Date(t0).toISOString() : undefined,
+        passwordFile: peer.toolPassfile?.path,
       },
     };
   },
