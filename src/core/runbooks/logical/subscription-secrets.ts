@@ -46,31 +46,48 @@ interface Held {
   shouldRun: boolean;
 }
 
-/** The run's subscriptions whose password we keep: in their connection, or in the file their server wrote. */
-async function held(ctx: Ctx): Promise<Held[]> {
+/**
+ * The run's subscriptions whose password we keep: in their connection, or in the file their server wrote. A
+ * direction whose servers cannot be asked (one is down) is left out with a note: the other is still handled.
+ */
+async function held(ctx: Ctx, notes: string[]): Promise<Held[]> {
   const p = ctx.params;
   const out: Held[] = [];
   const switchedOver = ctx.outputsOf('switchover') !== undefined;
   const cleanedUp = ctx.outputsOf('cleanup') !== undefined;
-  const forward = await peerConninfo(ctx, 'source', p.subscriberConnection);
-  if (forward.withPassword || forward.toolPassfile) out.push({ on: 'target', name: p.subscription, peer: forward, shouldRun: !switchedOver });
-  if (p.reverseReplication) {
-    const reverse = await peerConninfo(ctx, 'target', p.reverseSubscriberConnection);
-    if (reverse.withPassword || reverse.toolPassfile) out.push({ on: 'source', name: p.reverseSubscription, peer: reverse, shouldRun: switchedOver && !cleanedUp });
+  const directions = [
+    { on: 'target' as const, name: p.subscription, publisher: 'source' as const, explicit: p.subscriberConnection, shouldRun: !switchedOver },
+    ...(p.reverseReplication ? [{ on: 'source' as const, name: p.reverseSubscription, publisher: 'target' as const, explicit: p.reverseSubscriberConnection, shouldRun: switchedOver && !cleanedUp }] : []),
+  ];
+  for (const d of directions) {
+    try {
+      const peer = await peerConninfo(ctx, d.publisher, d.explicit);
+      if (peer.withPassword || peer.toolPassfile) out.push({ on: d.on, name: d.name, peer, shouldRun: d.shouldRun });
+    } catch (err) {
+      notes.push(`COULD NOT check the password of subscription ${quoteIdent(d.name)} on the ${d.on}: ${messageOf(err)}; a later run (resume, or --finish) does it`);
+    }
   }
   return out;
 }
 
+/** When the step that created the subscription stored its password (its outputs), for the record's notes. */
+function storedAt(ctx: Ctx, h: Held): string {
+  const at = ctx.outputsOf(h.on === 'target' ? 'create-subscription' : 'reverse-replication')?.passwordStoredAt;
+  return typeof at === 'string' ? ` since ${at}` : '';
+}
+
 /** Where the password is, for the notes. */
-function kept(h: Held): string {
-  return h.peer.toolPassfile ? `keeps its password in ${h.peer.toolPassfile.path} on the ${h.on}'s host (not in pg_subscription)` : 'keeps its password in pg_subscription';
+function kept(ctx: Ctx, h: Held): string {
+  return h.peer.toolPassfile
+    ? `keeps its password in ${h.peer.toolPassfile.path} on the ${h.on}'s host${storedAt(ctx, h)} (not in pg_subscription)`
+    : `keeps its password in pg_subscription${storedAt(ctx, h)} (${h.peer.inCatalogBecause ?? 'no password file route'})`;
 }
 
 /** The subscription is gone (dropped, or never created): empty its password file. */
 async function emptyOrphanFile(ctx: Ctx, h: Held): Promise<string | undefined> {
   if (!h.peer.toolPassfile) return undefined;
   if (!(await emptyPassfile(await ctx.db(h.on), h.peer.toolPassfile.path))) return undefined;
-  return `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host emptied (${new Date().toISOString()}): subscription ${quoteIdent(h.name)} is not there (dropped or never created)`;
+  return `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host (first written${storedAt(ctx, h).replace(' since', ' at')}) emptied at ${new Date().toISOString()}: subscription ${quoteIdent(h.name)} is not there (dropped or never created)`;
 }
 
 export function clearedConninfo(peer: PeerConninfo, ownerIsSuperuser: boolean): string {
@@ -86,7 +103,7 @@ export function clearConnectionSql(name: string, conninfo: string): string {
 /** At every end of a run: disable and clear each of the run's subscriptions holding a password. */
 export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' | 'failed' | 'aborted' | 'paused'): Promise<string[]> {
   const notes: string[] = [];
-  for (const h of await held(ctx)) {
+  for (const h of await held(ctx, notes)) {
     try {
       const sub = await findSubscription(await ctx.db(h.on), h.name);
       if (!sub || !ownedByRun(sub.comment, ctx.runId)) {
@@ -97,13 +114,13 @@ export async function removeSubscriptionPasswords(ctx: Ctx, status: 'succeeded' 
       if (status === 'paused' || status === 'failed') {
         // A paused run, or one a step stopped (a refused gate, a failing wait) while the operator fixes the cause, is
         // not over: replication must go on (the fix is often ALTER SUBSCRIPTION … REFRESH, and a parked slot retains WAL).
-        notes.push(`the run is ${status === 'paused' ? 'paused' : 'stopped by a failed step'}: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and ${kept(h)} until the run resumes and ends, or is aborted`);
+        notes.push(`the run is ${status === 'paused' ? 'paused' : 'stopped by a failed step'}: subscription ${quoteIdent(h.name)} on the ${h.on} keeps replicating and ${kept(ctx, h)} until the run resumes and ends, or is aborted`);
         continue;
       }
       if (h.on === 'source' && h.shouldRun) {
         // the way back (reverse replication) must keep carrying the new server's writes until someone finishes or
         // rolls back: disabling it would leave the old server silently behind. Its password stays until the finish.
-        notes.push(`the way back is open: subscription ${quoteIdent(h.name)} on the old server keeps replicating and ${kept(h)} until the finish (--finish / Finish Upgrade) drops it`);
+        notes.push(`the way back is open: subscription ${quoteIdent(h.name)} on the old server keeps replicating and ${kept(ctx, h)} until the finish (--finish / Finish Upgrade) drops it`);
         continue;
       }
       notes.push(await stopAndClear(ctx, h, sub.enabled));
@@ -131,8 +148,10 @@ async function stopAndClear(ctx: Ctx, h: Held, enabled: boolean): Promise<string
   }
   // remember that WE disabled it: only then does a resumed run enable it again
   if (enabled) await q.query(commentOnSql('SUBSCRIPTION', h.name, CLEARED_MARK + ownerComment(ctx.runId)));
-  const what = h.peer.toolPassfile ? `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host emptied` : `password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on}`;
-  return `${what} (${new Date().toISOString()}); subscription ${quoteIdent(h.name)} was ${enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`;
+  const what = h.peer.toolPassfile
+    ? `password file ${h.peer.toolPassfile.path} on the ${h.on}'s host (first written${storedAt(ctx, h).replace(' since', ' at')}) emptied`
+    : `password removed from the connection of subscription ${quoteIdent(h.name)} on the ${h.on} (first stored there${storedAt(ctx, h).replace(' since', ' at')})`;
+  return `${what} at ${new Date().toISOString()}; subscription ${quoteIdent(h.name)} was ${enabled ? 'disabled' : 'already disabled'} and is enabled again with its password when the run resumes`;
 }
 
 const WORKER_WAIT_MS = 30_000;
@@ -150,7 +169,7 @@ async function waitForWorker(ctx: Ctx, h: Held): Promise<boolean> {
 /** At the start of a resumed run: the password back in place, and enabled again what the last ending disabled. */
 export async function restoreSubscriptionPasswords(ctx: Ctx): Promise<string[]> {
   const notes: string[] = [];
-  for (const h of await held(ctx)) {
+  for (const h of await held(ctx, notes)) {
     const q = await ctx.db(h.on);
     const sub = await findSubscription(q, h.name);
     if (!sub || !ownedByRun(sub.comment, ctx.runId)) continue;
