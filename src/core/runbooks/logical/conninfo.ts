@@ -13,7 +13,8 @@
  */
 import { formatConnString, lookupPgpass, parseConnString, resolveConn } from '../../conn';
 import type { Queryable } from '../../db';
-import type { ClusterRole, StepContext } from '../../runbook/types';
+import type { ClusterRole, Finding, StepContext } from '../../runbook/types';
+import { quoteIdent } from '../../sql';
 import type { LogicalUpgradeParams } from './params';
 import { subscriberConninfo } from './statements';
 import { passfileLine, passfileRoute, passfileUnfit, writePassfile, type ToolPassfile } from './passfile';
@@ -141,7 +142,7 @@ export function passwordPlanNotes(peer: PeerConninfo, server: 'target' | 'source
   if (peer.withPassword) {
     return [
       '-- sent as a DO block reading the connection string from a COPY: no server log can hold the password',
-      `-- password: inside the connection (pg_subscription on the ${server}) while the subscription must run, because ${peer.inCatalogBecause ?? 'no password file route'}; removed at the end of every run that stops it`,
+      `-- password: inside the connection (pg_subscription on the ${server}) from this step while the subscription must run, because ${peer.inCatalogBecause ?? 'no password file route'}; removed ${server === 'target' ? 'at the end of the run that stops it (after the switchover, or an abort)' : 'by the finish (--finish / Finish Upgrade)'} — earlier by aborting the run`,
     ];
   }
   return [];
@@ -160,4 +161,28 @@ export function passwordPlacement(peer: PeerConninfo, server: 'target' | 'source
     default:
       return `the password (from ${peer.passwordSource}) is kept in pg_subscription.subconninfo on the ${server} server (${peer.inCatalogBecause ?? 'no password file route'}) only while the subscription must run; at every end of a run it is replaced by a password-less connection and the subscription disabled, and put back when a run resumes`;
   }
+}
+
+/**
+ * What the preflight says about each subscription's password: where it will be kept, from which step, until which
+ * ending, and how to end that early or avoid it.
+ */
+export async function passwordRouteFindings(ctx: StepContext<LogicalUpgradeParams>): Promise<Finding[]> {
+  const p = ctx.params;
+  const dirs = [
+    { peer: await peerConninfo(ctx, 'source', p.subscriberConnection), on: 'target' as const, name: p.subscription, from: 'the create-subscription step', flag: '--subscriber-source',
+      until: 'the end of the run that stops it (the run ending after the switchover, or an abort; a paused or failed run keeps replicating with it)' },
+    ...(p.reverseReplication ? [{ peer: await peerConninfo(ctx, 'target', p.reverseSubscriberConnection), on: 'source' as const, name: p.reverseSubscription, from: 'the reverse-replication step (after the switchover)', flag: '--reverse-subscriber-target',
+      until: 'the finish that drops the way back (--resume RUNID --finish / Finish Upgrade)' }] : []),
+  ];
+  return dirs.filter((d) => d.peer.toolPassfile || d.peer.withPassword).map((d): Finding => (d.peer.toolPassfile
+    ? {
+      id: 'subscription-password', severity: 'info', cluster: d.on,
+      message: `The password of subscription ${quoteIdent(d.name)} is written by the ${d.on} server to ${d.peer.toolPassfile.path} on its own host (mode 0600; pg_basebackup and pg_rewind skip that directory) from ${d.from}, never into pg_subscription; the file is emptied at ${d.until}.`,
+    }
+    : {
+      id: 'subscription-password', severity: 'info', cluster: d.on,
+      message: `The password of subscription ${quoteIdent(d.name)} will be stored inside its connection in pg_subscription on the ${d.on} (${d.peer.inCatalogBecause ?? 'no password file route'}) from ${d.from} until ${d.until}.`,
+      fix: `To end it earlier: abort the run (it is removed, and put back when the run resumes)${d.on === 'source' ? ' or finish' : ''}. To avoid it: connect to the ${d.on} as a superuser (the server then keeps it in a private file), or put passfile=/path/on/the/${d.on}/host in ${d.flag}.`,
+    }));
 }

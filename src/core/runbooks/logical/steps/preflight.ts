@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { checkClientRouting } from '../../../routing';
 import type { Finding, PlannedAction, StepContext, StepDefinition, StepOutcome } from '../../../runbook/types';
-import { CONNINFO_PLACEHOLDER, peerConninfo, runWithPeerConninfo, type PeerConninfo } from '../conninfo';
+import { CONNINFO_PLACEHOLDER, passwordRouteFindings, peerConninfo, runWithPeerConninfo, type PeerConninfo } from '../conninfo';
 import { adaptPlan, capabilitiesSql, privilegeGaps, probeCapabilities, type AdaptedPlan } from '../capabilities';
 import { evaluateDatabaseScope, gatherDatabaseScopeFacts } from '../databases';
 import { gatherSourceFacts, gatherTargetFacts, type SourceFacts, type TargetFacts } from '../facts';
@@ -135,6 +135,7 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     findings.push(...(await safetyFindings(ctx, src, tgt, peer.user)));
     findings.push(...evaluateDatabaseScope(await gatherDatabaseScopeFacts(await ctx.db('source'), await ctx.db('target'), p), p));
     if (!findings.some((f) => f.id === 'subscriber-connection')) findings.push(await probeSubscriberConnection(ctx, peer));
+    findings.push(...(await passwordRouteFindings(ctx)));
     findings.push(...(await checkClientRouting(ctx)));
     const errors = findings.filter((f) => f.severity === 'error');
     const warnings = findings.filter((f) => f.severity === 'warning');
