@@ -122,6 +122,22 @@ for (const [from, to, port] of [['14', '16', PORT_BASE], ['16', '17', PORT_BASE 
       assert.match(subs, /"subenabled":false/, 'and the subscription waits, disabled');
       assert.equal(fileState(fwd), 'empty', `aborted run: the password file is emptied\n${notes}`);
       assert.match(notes, /password file .* emptied/);
+      const said = (stepOf(first, 'preflight').findings ?? []).filter((f) => f.id === 'subscription-password').map((f) => f.message).join('\n');
+      assert.match(said, /written by the target server to .*pg_stat_tmp.* never into pg_subscription/, 'the preflight says where the forward password goes');
+      assert.match(said, /written by the source server to .*pg_stat_tmp/, 'and where the way back\'s goes');
+
+      // a failed step (verify-data finds a row only the target has): the run stops and the subscription keeps
+      // replicating — with its password in the file, not in the catalog
+      await pair.tgt.query("INSERT INTO items (id, v) VALUES (-1, 'only-on-target')");
+      const failed = await runLogical(pair, p, { journalDir, runId: first.runId, until: 'verify-data' });
+      assert.equal(failed.status, 'failed', describeRun(failed));
+      assert.equal(stepOf(failed, 'verify-data').status, 'failed', describeRun(failed));
+      subs = await subconninfos(pair);
+      assert.doesNotMatch(subs, new RegExp(CANARY), 'failed run: no password in the catalog');
+      assert.match(subs, /"subenabled":true/, 'failed run: replication goes on');
+      assert.equal(fileState(fwd), 'private', 'failed run: the subscription reads its password from its 0600 file');
+      assert.match(readFileSync(failed.journalFile, 'utf8'), /stopped by a failed step: subscription .* keeps replicating and keeps its password in .*pg_stat_tmp.*\(not in pg_subscription\)/);
+      await pair.tgt.query('DELETE FROM items WHERE id = -1');
 
       const probe = await startProbe({ connection: multiHost(pair), password: APP_PASSWORD, intervalMs: 25 });
       let second;
