@@ -89,7 +89,7 @@ export async function writePassfile(s: Queryable, file: ToolPassfile): Promise<v
     await s.query(`COPY pg_temp.${TABLE} (line) TO ${quoteLiteral(file.path)} WITH (FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02')`);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
-    throw new Error(`could not write the password file ${file.path} on the subscriber: ${msg.split(file.line).join('********')}`);
+    throw new Error(`could not write the password file ${file.path} on the subscriber: ${msg.split(file.line).join('********')} (to keep the password in the subscription's connection instead, while it must run: --password-in-catalog / passwordInCatalog)`);
   } finally {
     await s.query(`DROP TABLE IF EXISTS pg_temp.${TABLE}`).catch(() => undefined);
   }
