@@ -3,18 +3,40 @@
  * - a `passfile=` in the given subscriber connection names a password file ON THE SUBSCRIBER'S HOST: kept, and no
  *   password is added (nothing secret is ever stored in the catalog);
  * - else the subscriber connects as our user: our password is added;
- * - else (a dedicated replication user) its password comes from a password file on OUR machine
- *   (params.subscriberPasswordFile, else PGPASSFILE / ~/.pgpass), never from PGPASSWORD (that one is ours).
+ * - else (a dedicated replication user) its password comes from the registered provider (VS Code: SecretStorage),
+ *   else a password file on OUR machine (params.subscriberPasswordFile, else PGPASSFILE / ~/.pgpass), never from
+ *   PGPASSWORD (that one is ours).
  * A password is never put in a statement's text: see unlogged-secret.ts (runWithPeerConninfo).
  */
-import { formatConnString, lookupPgpass, parseConnString, resolveConn } from '../../conn';
+import { formatConnString, lookupPgpass, parseConnString, resolveConn, type HostEndpoint } from '../../conn';
 import type { Queryable } from '../../db';
 import type { ClusterRole, StepContext } from '../../runbook/types';
 import type { LogicalUpgradeParams } from './params';
 import { subscriberConninfo } from './statements';
 import { CONNINFO_PLACEHOLDER, runWithSecretConninfo } from './unlogged-secret';
 
-export type PasswordSource = 'our connection' | 'password file' | 'subscriber host passfile' | 'none';
+export type PasswordSource = 'our connection' | 'password file' | 'secret store' | 'subscriber host passfile' | 'none';
+
+/** A dedicated replication user's password kept by the host (VS Code: SecretStorage), by user and endpoint. */
+export type ReplicationPasswordProvider = (user: string, ep: HostEndpoint) => Promise<string | undefined>;
+
+let replicationPasswordProvider: ReplicationPasswordProvider | undefined;
+
+/** The extension registers SecretStorage here; the CLI relies on the password file (--subscriber-password-file). */
+export function setReplicationPasswordProvider(p: ReplicationPasswordProvider | undefined): void {
+  replicationPasswordProvider = p;
+}
+
+/** The replication user's password from the registered provider, for the first endpoint that has one. */
+async function passwordFromProvider(connection: string): Promise<string | undefined> {
+  if (!replicationPasswordProvider) return undefined;
+  const r = await resolveConn(parseConnString(connection));
+  for (const ep of r.endpoints) {
+    const pw = await replicationPasswordProvider(r.user, ep);
+    if (pw) return pw;
+  }
+  return undefined;
+}
 
 export interface PeerConninfo {
   /** The full conninfo (may hold the password): only ever sent through runWithPeerConninfo. */
@@ -79,8 +101,13 @@ export async function peerConninfo(ctx: StepContext<LogicalUpgradeParams>, publi
     password = await ctx.password(publisherRole);
     if (password) passwordSource = 'our connection';
   } else {
-    password = await passwordFromFile(subscriberConninfo(base, { dbname, user }), ctx.params.subscriberPasswordFile);
-    if (password) passwordSource = 'password file';
+    const connection = subscriberConninfo(base, { dbname, user });
+    password = await passwordFromProvider(connection);
+    if (password) passwordSource = 'secret store';
+    else {
+      password = await passwordFromFile(connection, ctx.params.subscriberPasswordFile);
+      if (password) passwordSource = 'password file';
+    }
   }
   const opts = { dbname, user, connectTimeoutSeconds: 10 };
   const withPassword = password !== undefined && password !== '';
