@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parseConnString } from '../../src/core/conn';
 import { clientRoutingFromOptions } from '../../src/core/routing/cli-options';
 import { adminConnectionProblem, configPathProblem, poolerRoutingParams, readPoolerEntries } from '../../src/extension/poolers/settings';
-import { poolerDatabases } from '../../src/extension/poolers/state';
+import { poolerDatabases } from '../../src/core/monitor/poolers';
 
 const parse = (s: string) => parseConnString(s) as Record<string, string | undefined>;
 

@@ -8,7 +8,7 @@ import type { AdminConsole } from '../../core/routing/pgbouncer-admin';
 import { endpointOf, registerEndpointPasswordProviders, type EndpointPasswords } from '../endpointSecrets';
 import { errorMessage } from '../log';
 import { endpointSecretId } from '../secrets';
-import { poolerDatabases, type PoolerDatabaseState } from './state';
+import { poolerDatabases, type PoolerDatabaseState } from '../../core/monitor/poolers';
 
 const t = vscode.l10n.t;
 const isPasswordError = (err: unknown) => /password/i.test(errorMessage(err));
@@ -46,10 +46,11 @@ export async function openPoolerConsole(stores: EndpointPasswords, admin: string
 export async function readPoolerState(stores: EndpointPasswords, admin: string, interactive: boolean): Promise<PoolerDatabaseState[]> {
   const c = await openPoolerConsole(stores, admin, interactive);
   try {
-    const { showDatabases, showPools } = await import('../../core/routing/pgbouncer-admin');
+    const { showConfig, showDatabases, showPools } = await import('../../core/routing/pgbouncer-admin');
     const dbs = await showDatabases(c);
     const pools = await showPools(c);
-    return poolerDatabases(dbs, pools);
+    const poolMode = (await showConfig(c)).get('pool_mode'); // the default of entries without pool_mode=
+    return poolerDatabases(dbs, pools, poolMode);
   } finally {
     await c.end().catch(() => undefined);
   }

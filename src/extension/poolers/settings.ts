@@ -76,3 +76,10 @@ export function poolerRoutingParams(p: PoolerDefinition, databases?: string[]): 
     ...(databases?.length ? { databases } : {}),
   };
 }
+
+/** "pool1:6432" from an admin connection string (keyword/value; no parser needed for a label). */
+export function poolerLabel(admin: string): string {
+  const host = /(?:^|\s)host=(\S+)/.exec(admin)?.[1] ?? 'localhost';
+  const port = /(?:^|\s)port=(\S+)/.exec(admin)?.[1] ?? '6432';
+  return `${host}:${port}`;
+}

@@ -6,7 +6,8 @@ import {
   slotDescription, slotHealth, slotTooltip, standbyDescription, standbyTooltip, subscriptionDescription,
   subscriptionHealth, subscriptionTooltip,
 } from './format';
-import type { PoolerDatabaseState } from '../poolers/state';
+import type { PoolerDatabaseState } from '../../core/monitor/poolers';
+import { poolerLabel } from '../poolers/settings';
 import { nodeContextValue, type CategoryKind, type ClusterNode, type ExplorerNode, type MessageNode, type RunNode } from './nodes';
 
 const t = vscode.l10n.t;
@@ -139,13 +140,6 @@ export function nodeItem(node: Exclude<ExplorerNode, ClusterNode | RunNode>, dat
   item.id = node.id;
   item.contextValue = nodeContextValue(node);
   return item;
-}
-
-/** "pool1:6432" from an admin connection string. */
-function poolerLabel(admin: string): string {
-  const host = /(?:^|\s)host=(\S+)/.exec(admin)?.[1] ?? 'localhost';
-  const port = /(?:^|\s)port=(\S+)/.exec(admin)?.[1] ?? '6432';
-  return `${host}:${port}`;
 }
 
 /** "→ 127.0.0.1:5432 · transaction pooling · 3 clients, 1 waiting (longest 120 ms) · PAUSED" */

@@ -13,7 +13,7 @@
  *   cluster/<clusterId>/poolers/<id>      one pooler; its children: its pooled databases (SHOW DATABASES + POOLS)
  *   <parent id>/!message                  an informational or error row under a parent
  */
-import type { PoolerDatabaseState } from '../poolers/state';
+import type { PoolerDatabaseState } from '../../core/monitor/poolers';
 import type { DatabaseInfo, PublicationInfo, ReplicationSlotInfo, StandbyInfo, SubscriptionInfo } from '../../core/catalog/types';
 
 export type CategoryKind = 'databases' | 'publications' | 'subscriptions' | 'slots' | 'standbys';

@@ -1,5 +1,5 @@
 /**
- * A pooler's state as the explorer (and the start flow's check) show it: one row per pooled database, from
+ * A pooler's state as the explorer and the dashboard show it (issue 12): one row per pooled database, from
  * SHOW DATABASES (where it points, pool mode, paused) and SHOW POOLS (clients active / waiting, longest wait). Pure.
  */
 export interface PoolerDatabaseState {
@@ -34,4 +34,18 @@ export function poolerDatabases(dbs: DbRow[], pools: PoolRow[], defaultPoolMode 
       maxWaitMs: Math.max(0, ...mine.map((p) => Number(p.maxwait) * 1000 + Math.round(Number(p.maxwait_us) / 1000))),
     };
   });
+}
+
+/** A pooler on the dashboard: its databases this tick, or why it could not be read (no secret inside). */
+export interface PoolerView {
+  /** host:port of its admin console. */
+  name: string;
+  databases: PoolerDatabaseState[];
+  error?: string;
+}
+
+/** A pooler the monitor reads each tick (the extension reads it through the admin console, never prompting). */
+export interface MonitoredPooler {
+  name: string;
+  read(): Promise<PoolerDatabaseState[]>;
 }
