@@ -111,6 +111,9 @@ export const tests = [
         if (items.some((i) => i.label === pg14.name)) throw new Error(`the source is not offered as its own target: ${JSON.stringify(items)}`);
         await page.screenshot({ path: join(artifacts, 'target-picker.png') });
         await pickQuickItem(page, pg16.name);
+        // --- the start options: Enter on "Start" keeps this database, libpq multi-host, the source's user
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'client routing:' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+        await page.screenshot({ path: join(artifacts, 'start-options.png') });
         await acceptStartOptions(page);
 
         // --- the preflight's finding: a table without replica identity is an ERROR (publishing it would make the
