@@ -12,7 +12,8 @@ import { registerDashboardFeature } from './dashboard/feature';
 import { watchLabState } from './labWatch';
 import { componentLogger, elapsedMs, errorMessage } from './log';
 import { registerRunbookFeature } from './runbook/feature';
-import { PasswordStore } from './secrets';
+import { PoolerRegistry } from './poolers/registry';
+import { PasswordStore, POOLER_PASSWORD_PREFIX, REPLICATION_PASSWORD_PREFIX } from './secrets';
 import type { ExtensionServices } from './services';
 import type { ExplorerNode } from './tree/nodes';
 import { ExplorerProvider } from './tree/provider';
@@ -37,12 +38,18 @@ export function activate(context: vscode.ExtensionContext): PgUpgradePilotApi {
 
   const registry = new SettingsClusterRegistry(log('clusters'));
   const passwords = new PasswordStore(context.secrets);
+  const endpointPasswords = {
+    poolers: new PasswordStore(context.secrets, POOLER_PASSWORD_PREFIX),
+    replication: new PasswordStore(context.secrets, REPLICATION_PASSWORD_PREFIX),
+  };
   const status = new ClusterStatusStore();
+  const poolers = new PoolerRegistry(log('poolers'));
   connections = new ClusterConnections(registry, passwords, status, log('db'));
   const explorer = new ExplorerProvider(registry, connections, status, passwords, log('explorer'));
+  explorer.setPoolerSource(poolers, endpointPasswords);
   const treeView = vscode.window.createTreeView('pgUpgradePilot.clusters', { treeDataProvider: explorer, showCollapseAll: true });
   const pool = connections;
-  context.subscriptions.push(registry, passwords, status, explorer, treeView, { dispose: () => void pool.shutdown() });
+  context.subscriptions.push(registry, passwords, endpointPasswords.poolers, endpointPasswords.replication, poolers, status, explorer, treeView, { dispose: () => void pool.shutdown() });
 
   const services: ExtensionServices = {
     context,
@@ -50,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): PgUpgradePilotApi {
     clusters: registry,
     connections: pool,
     refreshTree: (clusterId) => explorer.refresh(clusterId),
+    endpointPasswords,
+    poolers,
   };
   registerCommands(context, { services, registry, connections: pool, passwords, status, explorer, treeView, log: log('command') });
   // A failing feature must not take the explorer down with it.

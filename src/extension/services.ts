@@ -1,6 +1,8 @@
 import type * as vscode from 'vscode';
 import type { ClusterDefinition } from '../core/clusters';
 import type { Queryable, ServerVersion } from '../core/db';
+import type { EndpointPasswords } from './endpointSecrets';
+import type { PoolerRegistry } from './poolers/registry';
 
 /**
  * What every feature of the extension gets at activation. Owned by the explorer feature (src/extension/*);
@@ -14,6 +16,10 @@ export interface ExtensionServices {
   connections: ConnectionManager;
   /** Re-render the explorer (whole tree, or one cluster's node). */
   refreshTree(clusterId?: string): void;
+  /** Passwords of poolers' admin consoles and dedicated replication users (SecretStorage only). */
+  endpointPasswords: EndpointPasswords;
+  /** PgBouncer poolers in front of registered clusters (setting pgUpgradePilot.poolers). */
+  poolers: PoolerRegistry;
 }
 
 export interface ClusterRegistry {

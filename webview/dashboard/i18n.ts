@@ -57,6 +57,7 @@ const ES: Record<string, string> = {
   Finished: 'Fin',
   Duration: 'Duración',
   'Confirmed by': 'Confirmado por',
+  'PgBouncer poolers (client routing)': 'Poolers PgBouncer (enrutamiento de clientes)',
 };
 
 const spanish = typeof document !== 'undefined' && document.documentElement.lang.toLowerCase().startsWith('es');

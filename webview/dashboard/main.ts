@@ -15,7 +15,7 @@ import './elements';
 import { L } from './i18n';
 import { RunPanel } from './run';
 import {
-  ClustersView, FiguresView, longTransactionRows, ReadinessView, SimpleTable, slotRows, standbyRows, subscriptionRows,
+  ClustersView, FiguresView, longTransactionRows, poolerRows, ReadinessView, SimpleTable, slotRows, standbyRows, subscriptionRows,
 } from './sections';
 import { STATE_LABEL, TableList } from './tableList';
 
@@ -68,6 +68,8 @@ class Dashboard {
   private readonly standbys = new SimpleTable(['Name', 'Kind', 'Client', 'State', 'Sync', 'Write lag', 'Flush lag', 'Replay lag', 'Replay lag (bytes)'], undefined, 'No WAL sender connected.');
   private readonly longTx = new SimpleTable(['PID', 'User', 'Application', 'State', 'Open for'], undefined, 'No long transaction.');
   private readonly longTxSection: HTMLElement;
+  private readonly poolers = new SimpleTable(['Pooler', 'Database', 'Points at', 'Pool mode', 'State', 'Clients', 'Waiting', 'Longest wait'], undefined, 'No pooler.');
+  private readonly poolersSection: HTMLElement;
   private readonly readinessSection: HTMLElement;
   /** After the switchover the readiness to switch over means nothing: the panel watches the reverse path instead. */
   private switchedOver = false;
@@ -100,12 +102,15 @@ class Dashboard {
       h('div', { class: 'filter-bar' }, filterField, stateSelect, this.filterCount), this.tableList.el, this.omitted);
     this.subsSection = section(L('Subscriptions'), this.subs.el);
     this.longTxSection = section(L('Long transactions on the source'), this.longTx.el);
+    this.poolersSection = section(L('PgBouncer poolers (client routing)'), this.poolers.el);
+    this.poolersSection.classList.add('poolers');
     this.readinessSection = section(L('Switchover readiness'), h('div', { class: 'verdict-line' }, this.readiness.verdict), this.readiness.el);
     const app = h('main', { class: 'dashboard' },
       h('header', { class: 'top' }, this.title, h('div', { class: 'top-actions' }, this.spinner, this.status, this.refreshButton, this.pauseButton)),
       this.notice,
       this.runSection,
       this.clusters.el,
+      this.poolersSection,
       this.readinessSection,
       section(L('Replication lag (last 10 minutes)'), this.lagFigures.el, this.chart.canvas),
       this.tablesSection,
@@ -115,6 +120,7 @@ class Dashboard {
       this.longTxSection);
     document.body.append(app);
     this.runSection.hidden = true;
+    this.poolersSection.hidden = true;
   }
 
   post(m: WebviewMessage): void {
@@ -228,6 +234,9 @@ class Dashboard {
     const slots = slotRows(s);
     this.slots.setRows(slots.rows, slots.classes);
     this.standbys.setRows(standbyRows(s));
+    const poolers = poolerRows(s);
+    this.poolersSection.hidden = !s.poolers?.length;
+    this.poolers.setRows(poolers.rows, poolers.classes);
   }
 
   private listed = 0;

@@ -165,3 +165,21 @@ export function standbyRows(s: DashboardSnapshot): string[][] {
 export function longTransactionRows(s: DashboardSnapshot): string[][] {
   return s.longTransactions.map((x) => [String(x.pid), x.user ?? '—', x.application ?? '—', x.state ?? '—', formatDuration(x.seconds)]);
 }
+
+/** The run's PgBouncer poolers during the window: paused databases, clients waiting, the longest wait (issue 12). */
+export function poolerRows(s: DashboardSnapshot): { rows: string[][]; classes: string[] } {
+  const rows: string[][] = [];
+  const classes: string[] = [];
+  for (const p of s.poolers ?? []) {
+    if (p.error) {
+      rows.push([p.name, '—', '—', '—', '—', '—', '—', p.error]);
+      classes.push('pooler-error');
+      continue;
+    }
+    for (const d of p.databases) {
+      rows.push([p.name, d.name, d.server, d.poolMode, d.paused ? 'PAUSED' : d.disabled ? 'disabled' : 'running', n(d.clientsActive), n(d.clientsWaiting), d.clientsWaiting ? `${n(d.maxWaitMs)} ms` : '—']);
+      classes.push(d.paused ? 'pooler-paused' : '');
+    }
+  }
+  return { rows, classes };
+}

@@ -6,3 +6,4 @@ export { walRisk, WAL_RISK_WARNING, WAL_RISK_CRITICAL } from './walRisk';
 export type { ReadinessThresholds } from './readiness';
 export { sourceTickSql, targetTickSql, primaryTickSql, standbyTickSql } from './sql';
 export { diffTables, TableSet, tableKey, compareTableRows, type TablesDelta } from './tableDelta';
+export { poolerDatabases, type PoolerDatabaseState, type PoolerView, type MonitoredPooler } from './poolers';

@@ -11,15 +11,25 @@ import type { ReadinessThresholds } from './readiness';
 import { logicalSnapshot, SinceTracker, streamingSnapshot, type ClusterResult } from './snapshot';
 import { tickPrimary, tickSource, tickStandby, tickTarget } from './tick';
 import type { DashboardSnapshot, LagSample, MonitorRole } from './types';
+import type { MonitoredPooler, PoolerView } from './poolers';
+
+async function readPooler(p: MonitoredPooler): Promise<PoolerView> {
+  try {
+    return { name: p.name, databases: await p.read() };
+  } catch (err) {
+    return { name: p.name, databases: [], error: errorText(err) };
+  }
+}
 
 /** A cluster to watch: an open client, or a way to get one (called every tick; a pool returns its connection). */
 export type MonitoredCluster =
   | { name: string; client: Queryable; version: ServerVersion }
   | { name: string; connect: () => Promise<{ client: Queryable; version: ServerVersion }> };
 
-export type MonitorPair =
+export type MonitorPair = (
   | { source: MonitoredCluster; target: MonitoredCluster }
-  | { primary: MonitoredCluster; standby?: MonitoredCluster };
+  | { primary: MonitoredCluster; standby?: MonitoredCluster }
+) & { /** PgBouncer poolers of the run's client routing, read alongside the clusters. */ poolers?: MonitoredPooler[] };
 
 export interface MonitorOptions extends Partial<ReadinessThresholds> {
   /** Only this subscription of the target (a run's); default every subscription in the target's database. */
@@ -73,6 +83,7 @@ export class ReplicationMonitor {
   async poll(pair: MonitorPair): Promise<DashboardSnapshot> {
     const start = performance.now();
     let snapshot: DashboardSnapshot;
+    const poolers = pair.poolers?.length ? Promise.all(pair.poolers.map(readPooler)) : undefined;
     if ('source' in pair) {
       const [source, target] = await Promise.all([
         run('source', pair.source, (q, v) => tickSource(q, v, this.thresholds)),
@@ -86,6 +97,7 @@ export class ReplicationMonitor {
       ]);
       snapshot = streamingSnapshot(primary, standby, this.context(start));
     }
+    if (poolers) snapshot.poolers = await poolers;
     this.history.push(snapshot.lag);
     return snapshot;
   }

@@ -6,6 +6,7 @@
  * null = not known / not available on that major.
  */
 import type { TableStateCounts } from '../catalog/types';
+import type { PoolerView } from './poolers';
 
 export type { TableStateCounts } from '../catalog/types';
 
@@ -160,6 +161,8 @@ export interface DashboardSnapshot {
   lag: LagSample;
   /** The lag threshold the readiness uses (the chart draws it). */
   lagThresholdBytes: number;
+  /** The run's PgBouncer poolers (client routing): paused databases, clients waiting, longest wait. Absent: none. */
+  poolers?: PoolerView[];
 }
 
 /** Tables listed per snapshot at most (the rest are counted): keeps a 10,000-table subscription light. */

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import { errorMessage } from '../log';
 import { addCluster } from './addCluster';
+import { addPooler } from './addPooler';
 import type { CommandContext, CommandHandler } from './context';
 import { copyConnectionString } from './copyConnectionString';
 import { copyName } from './copyName';
@@ -18,6 +19,7 @@ import { openPsql } from './openPsql';
 import { reenterPassword } from './reenterPassword';
 import { refresh } from './refresh';
 import { removeCluster } from './removeCluster';
+import { removePooler } from './removePooler';
 import { renameCluster } from './renameCluster';
 import { retryConnection } from './retryConnection';
 import { setPassword } from './setPassword';
@@ -46,6 +48,8 @@ export const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   'pgUpgradePilot.startLocalLab': startLocalLab,
   'pgUpgradePilot.showLog': showLog,
   'pgUpgradePilot.copyName': copyName,
+  'pgUpgradePilot.addPooler': addPooler,
+  'pgUpgradePilot.removePooler': removePooler,
 };
 
 export function registerCommands(context: vscode.ExtensionContext, ctx: CommandContext): void {

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { ClusterDefinition } from '../../core/clusters';
 import type { ClusterRole, RunCluster, RunResult } from '../../core/runbook/types';
 import { errorMessage, type Logger } from '../log';
+import { registerEndpointPasswordProviders } from '../endpointSecrets';
 import type { ExtensionServices } from '../services';
 import { showBlockingFindings } from './findings';
 import type { PendingQuestions } from './pending';
@@ -54,6 +55,7 @@ export class RunController {
       defs[role] = def;
     }
     const params = loaded.params(req.params ?? {}, defs);
+    await registerEndpointPasswordProviders(this.services.endpointPasswords); // pooler consoles, replication users
     const { runRunbook } = await import('../../core/runbook/engine');
     const { libpqPassword } = await import('../../core/runbook/passwords');
 

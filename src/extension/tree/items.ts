@@ -6,6 +6,8 @@ import {
   slotDescription, slotHealth, slotTooltip, standbyDescription, standbyTooltip, subscriptionDescription,
   subscriptionHealth, subscriptionTooltip,
 } from './format';
+import type { PoolerDatabaseState } from '../../core/monitor/poolers';
+import { poolerLabel } from '../poolers/settings';
 import { nodeContextValue, type CategoryKind, type ClusterNode, type ExplorerNode, type MessageNode, type RunNode } from './nodes';
 
 const t = vscode.l10n.t;
@@ -115,6 +117,22 @@ export function nodeItem(node: Exclude<ExplorerNode, ClusterNode | RunNode>, dat
       item.tooltip = markdown(standbyTooltip(node.info, t));
       item.iconPath = icon(node.info.kind === 'logical' ? 'rss' : 'mirror', node.info.state === 'streaming' ? 'charts.green' : 'problemsWarningIcon.foreground');
       break;
+    case 'poolers':
+      item = new vscode.TreeItem(t('Poolers'), Collapsed);
+      item.iconPath = icon('server-environment');
+      break;
+    case 'pooler':
+      item = new vscode.TreeItem(poolerLabel(node.admin), Collapsed);
+      item.description = t('PgBouncer');
+      item.tooltip = markdown([t('Admin console: `{0}`', node.admin), t('Configuration: `{0}`', node.config), t('Password: in the secret store (never in settings)')].join('  \n'));
+      item.iconPath = icon('server-process');
+      break;
+    case 'poolerDatabase':
+      item = new vscode.TreeItem(node.info.name, None);
+      item.description = poolerDatabaseDescription(node.info);
+      item.tooltip = markdown(t('`{0}` → {1} database `{2}`', node.info.name, node.info.server, node.info.database));
+      item.iconPath = icon(node.info.paused ? 'debug-pause' : 'database', node.info.paused || node.info.disabled ? 'problemsWarningIcon.foreground' : 'charts.green');
+      break;
     case 'message':
       item = messageItem(node);
       break;
@@ -122,6 +140,17 @@ export function nodeItem(node: Exclude<ExplorerNode, ClusterNode | RunNode>, dat
   item.id = node.id;
   item.contextValue = nodeContextValue(node);
   return item;
+}
+
+/** "→ 127.0.0.1:5432 · transaction pooling · 3 clients, 1 waiting (longest 120 ms) · PAUSED" */
+export function poolerDatabaseDescription(d: PoolerDatabaseState): string {
+  return [
+    `→ ${d.server}`,
+    t('{0} pooling', d.poolMode),
+    d.clientsWaiting ? t('{0} clients, {1} waiting (longest {2} ms)', d.clientsActive, d.clientsWaiting, d.maxWaitMs) : t('{0} clients', d.clientsActive),
+    d.paused ? t('PAUSED') : '',
+    d.disabled ? t('DISABLED') : '',
+  ].filter(Boolean).join(' · ');
 }
 
 function messageItem(node: MessageNode): vscode.TreeItem {

@@ -9,8 +9,11 @@
  *   cluster/<clusterId>/<category>/<key>  one object (database name, publication name, slot name, ...)
  *   cluster/<clusterId>/runs              the runbook runs whose source (primary, server) is this cluster
  *   cluster/<clusterId>/runs/<runId>      one run (its TreeItem comes from the runbook feature's RunStore)
+ *   cluster/<clusterId>/poolers           the PgBouncer poolers in front of it (only when it has some)
+ *   cluster/<clusterId>/poolers/<id>      one pooler; its children: its pooled databases (SHOW DATABASES + POOLS)
  *   <parent id>/!message                  an informational or error row under a parent
  */
+import type { PoolerDatabaseState } from '../../core/monitor/poolers';
 import type { DatabaseInfo, PublicationInfo, ReplicationSlotInfo, StandbyInfo, SubscriptionInfo } from '../../core/catalog/types';
 
 export type CategoryKind = 'databases' | 'publications' | 'subscriptions' | 'slots' | 'standbys';
@@ -98,14 +101,39 @@ export interface RunNode extends NodeBase {
   run: { runId: string };
 }
 
+/** The PgBouncer poolers in front of a cluster (setting pgUpgradePilot.poolers). */
+export interface PoolersNode extends NodeBase {
+  kind: 'poolers';
+  clusterId: string;
+}
+
+export interface PoolerNode extends NodeBase {
+  kind: 'pooler';
+  clusterId: string;
+  poolerId: string;
+  /** Admin console connection (no password) and configuration file, as registered. */
+  admin: string;
+  config: string;
+}
+
+/** One pooled database of a pooler: where it points, pool mode, clients. */
+export interface PoolerDatabaseNode extends NodeBase {
+  kind: 'poolerDatabase';
+  clusterId: string;
+  poolerId: string;
+  info: PoolerDatabaseState;
+}
+
 export type ObjectNode = DatabaseNode | PublicationNode | SubscriptionNode | ReplicationSlotNode | StandbyNode;
-export type ExplorerNode = GroupNode | ClusterNode | CategoryNode | ObjectNode | RunsNode | RunNode | MessageNode;
+export type ExplorerNode = GroupNode | ClusterNode | CategoryNode | ObjectNode | RunsNode | RunNode | MessageNode | PoolersNode | PoolerNode | PoolerDatabaseNode;
 
 export const groupNodeId = (group: string): string => `group/${group}`;
 export const clusterNodeId = (clusterId: string): string => `cluster/${clusterId}`;
 export const categoryNodeId = (clusterId: string, category: CategoryKind): string => `${clusterNodeId(clusterId)}/${category}`;
 export const objectNodeId = (clusterId: string, category: CategoryKind, key: string): string => `${categoryNodeId(clusterId, category)}/${key}`;
 export const runsNodeId = (clusterId: string): string => `${clusterNodeId(clusterId)}/runs`;
+export const poolersNodeId = (clusterId: string): string => `${clusterNodeId(clusterId)}/poolers`;
+export const poolerNodeId = (clusterId: string, poolerId: string): string => `${poolersNodeId(clusterId)}/${poolerId}`;
 export const messageNodeId = (parentId: string): string => `${parentId}/!message`;
 
 /** The key of a standby row: several standbys may share an application_name (the default is "walreceiver"). */
@@ -124,6 +152,9 @@ export function nodeContextValue(node: Exclude<ExplorerNode, ClusterNode | RunNo
     case 'group': return 'group';
     case 'category': return `category.${node.category}`;
     case 'runs': return 'category.runs';
+    case 'poolers': return 'category.poolers';
+    case 'pooler': return 'pooler';
+    case 'poolerDatabase': return node.info.paused ? 'poolerDatabase.paused' : 'poolerDatabase';
     case 'database': return 'database';
     case 'publication': return 'publication';
     case 'subscription': return node.info.enabled ? 'subscription' : 'subscription.disabled';

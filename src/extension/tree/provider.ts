@@ -11,9 +11,12 @@ import type { PasswordStore } from '../secrets';
 import { clusterTooltip, emptyCategoryText, endpointsSummary, type ConnectionFacts } from './format';
 import { clusterItem, clusterTooltipItem, nodeItem } from './items';
 import {
-  CATEGORIES, categoryNodeId, clusterNodeId, groupNodeId, messageNodeId, objectNodeId, runsNodeId, standbyKey,
-  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode, type ObjectNode, type RunNode, type RunsNode,
+  CATEGORIES, categoryNodeId, clusterNodeId, groupNodeId, messageNodeId, objectNodeId, poolerNodeId, poolersNodeId, runsNodeId, standbyKey,
+  type CategoryNode, type ClusterNode, type ExplorerNode, type GroupNode, type MessageNode, type ObjectNode, type PoolerDatabaseNode,
+  type PoolerNode, type PoolersNode, type RunNode, type RunsNode,
 } from './nodes';
+import type { EndpointPasswords } from '../endpointSecrets';
+import type { PoolerRegistry } from '../poolers/registry';
 
 /** Where the "Runs" rows come from (the runbook feature's RunStore); read from journals, never from a database. */
 export interface RunSource<V extends { runId: string } = { runId: string }> {
@@ -60,6 +63,7 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   private readonly tooltips = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [this.changed];
   private runSource: RunSource | undefined;
+  private poolerSource: { registry: PoolerRegistry; stores: EndpointPasswords } | undefined;
 
   constructor(
     private readonly registry: SettingsClusterRegistry,
@@ -89,6 +93,15 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       for (const id of [...this.children.keys()]) {
         if (id.endsWith('/runs') && (clusterId === undefined || id === runsNodeId(clusterId))) this.forget(id);
       }
+      this.rerender();
+    }));
+  }
+
+  /** Shows the PgBouncer poolers registered in front of each cluster under a "Poolers" node. */
+  setPoolerSource(registry: PoolerRegistry, stores: EndpointPasswords): void {
+    this.poolerSource = { registry, stores };
+    this.disposables.push(registry.onDidChange(() => {
+      for (const id of [...this.children.keys()]) if (id.includes('/poolers')) this.forget(id);
       this.rerender();
     }));
   }
@@ -245,6 +258,8 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
       case 'cluster': return this.clusterChildren(node);
       case 'category': return this.cached(node.id, () => this.loadCategory(node));
       case 'runs': return this.cached(node.id, () => this.loadRuns(node));
+      case 'poolers': return this.poolerNodes(node);
+      case 'pooler': return this.cached(node.id, () => this.loadPooler(node));
       default: return [];
     }
   }
@@ -278,7 +293,33 @@ export class ExplorerProvider implements vscode.TreeDataProvider<ExplorerNode>, 
   /** A cluster's categories (or its error row), cached, then its "Runs" node (re-read each time: runs come and go). */
   private async clusterChildren(node: ClusterNode): Promise<ExplorerNode[]> {
     const base = await this.cached(node.id, () => this.loadClusterNode(node), node.clusterId);
-    return [...base, ...(await this.runsNode(node))];
+    return [...base, ...this.poolersNode(node), ...(await this.runsNode(node))];
+  }
+
+  /** The "Poolers" node, only when a pooler is registered in front of this cluster. */
+  private poolersNode(cluster: ClusterNode): PoolersNode[] {
+    if (!this.poolerSource?.registry.list(cluster.clusterId).length) return [];
+    return [this.intern<PoolersNode>({ kind: 'poolers', id: poolersNodeId(cluster.clusterId), parentId: cluster.id, clusterId: cluster.clusterId })];
+  }
+
+  private poolerNodes(node: PoolersNode): ExplorerNode[] {
+    return (this.poolerSource?.registry.list(node.clusterId) ?? []).map((p) => this.intern<PoolerNode>({
+      kind: 'pooler', id: poolerNodeId(node.clusterId, p.id), parentId: node.id, clusterId: node.clusterId, poolerId: p.id, admin: p.admin, config: p.config,
+    }));
+  }
+
+  /** ONE console session: SHOW DATABASES + SHOW POOLS (asks the admin password when the pooler wants one). */
+  private async loadPooler(node: PoolerNode): Promise<ExplorerNode[]> {
+    if (!this.poolerSource) return [];
+    try {
+      const { readPoolerState } = await import('../poolers/console');
+      const dbs = await timed(this.log, `pooler ${node.admin}`, () => readPoolerState(this.poolerSource!.stores, node.admin, true), (r) => `${r.length} databases`);
+      if (!dbs.length) return [this.message(node.id, node.clusterId, { severity: 'info', text: t('No pooled database') })];
+      return dbs.map((info): PoolerDatabaseNode => ({ kind: 'poolerDatabase', id: `${node.id}/${info.name}`, parentId: node.id, clusterId: node.clusterId, poolerId: node.poolerId, info }));
+    } catch (err) {
+      this.log.warn(`pooler ${node.admin}: ${errorMessage(err)}`);
+      return [this.message(node.id, node.clusterId, { severity: 'error', text: errorMessage(err), detail: errorMessage(err), action: 'refresh' })];
+    }
   }
 
   /**

@@ -44,6 +44,16 @@ export async function answerQuickInput(page, text) {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * The start options of a logical upgrade / rolling switchover started from the palette (scope, client routing,
+ * replication user): picks its first row, "Start", keeping the defaults shown in it.
+ */
+export async function acceptStartOptions(page) {
+  const start = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'client routing:' }).first();
+  await start.waitFor({ state: 'visible', timeout: 30_000 });
+  await start.click();
+}
+
 function treeList(page, viewName) {
   return page.locator(`.part.sidebar .monaco-list[aria-label="${viewName}"]`);
 }

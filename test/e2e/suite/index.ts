@@ -26,6 +26,7 @@ function loadSuites(): void {
   require('./secrets.test');
   require('./runbook.test');
   require('./dashboard.test');
+  require('./poolers.test');
   /* eslint-enable @typescript-eslint/no-require-imports */
   after(() => stopOwnLab());
 }

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { answerQuickInput, openWorkbench, quickInput, runCommand } from '../lib/workbench.mjs';
+import { acceptStartOptions, answerQuickInput, openWorkbench, quickInput, runCommand } from '../lib/workbench.mjs';
 
 const DB = 'dash_e2e';
 const TABLE_ROWS = 20_000;
@@ -200,6 +200,7 @@ export const tests = [
         await answerQuickInput(page, SOURCE);
         await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'PostgreSQL 16.' }).first().waitFor({ timeout: 30_000 });
         await answerQuickInput(page, TARGET);
+        await acceptStartOptions(page);
         for (const deadline = Date.now() + 90_000; ;) {
           await dialogBox(page).waitFor({ timeout: Math.max(1, deadline - Date.now()) });
           if (!/Warning \d+ of \d+/.test(await dialogBox(page).innerText())) break;

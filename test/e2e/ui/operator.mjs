@@ -4,7 +4,7 @@
 // so — after 30 s. Screenshots in test-artifacts/: target-picker.png, findings-prompt.png, confirmation-pending.png.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { notifications, openWorkbench, runCommand, showActivity } from '../lib/workbench.mjs';
+import { acceptStartOptions, notifications, openWorkbench, runCommand, showActivity } from '../lib/workbench.mjs';
 
 const CONTAINER = 'PG Upgrade Pilot';
 const TABLE = 'e2e_operator_log';
@@ -111,6 +111,10 @@ export const tests = [
         if (items.some((i) => i.label === pg14.name)) throw new Error(`the source is not offered as its own target: ${JSON.stringify(items)}`);
         await page.screenshot({ path: join(artifacts, 'target-picker.png') });
         await pickQuickItem(page, pg16.name);
+        // --- the start options: Enter on "Start" keeps this database, libpq multi-host, the source's user
+        await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'client routing:' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+        await page.screenshot({ path: join(artifacts, 'start-options.png') });
+        await acceptStartOptions(page);
 
         // --- the preflight's finding: a table without replica identity is an ERROR (publishing it would make the
         // application's UPDATE/DELETE fail on the source): a blocking modal names it, its consequence and its fix;
@@ -134,6 +138,7 @@ export const tests = [
         await pickQuickItem(page, pg14.name);
         await page.locator('.quick-input-widget .monaco-list-row', { hasText: pg16.name }).first().waitFor({ state: 'visible' });
         await pickQuickItem(page, pg16.name);
+        await acceptStartOptions(page);
 
         // acknowledge every warning left: the first changing step then asks
         const confirmText = await waitFor('the first confirmation', async () => {

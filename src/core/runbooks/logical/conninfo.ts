@@ -3,15 +3,16 @@
  * - a `passfile=` in the given subscriber connection names a password file ON THE SUBSCRIBER'S HOST: kept, and no
  *   password is added (nothing secret is ever stored in the catalog);
  * - else the subscriber connects as our user: our password is used;
- * - else (a dedicated replication user) its password comes from a password file on OUR machine
- *   (params.subscriberPasswordFile, else PGPASSFILE / ~/.pgpass), never from PGPASSWORD (that one is ours).
+ * - else (a dedicated replication user) its password comes from the registered provider (VS Code: SecretStorage),
+ *   else a password file on OUR machine (params.subscriberPasswordFile, else PGPASSFILE / ~/.pgpass), never from
+ *   PGPASSWORD (that one is ours).
  * Where that password goes (passfile.ts): by default into a private password file the subscriber server writes on its
  * own host (`passfile=` in the connection; nothing secret in pg_subscription); only where that route is closed (our
  * user on the subscriber is no superuser, PostgreSQL 16+'s password_required) into the connection itself, and then
  * only while the subscription must run (subscription-secrets.ts).
  * A password is never put in a statement's text: see unlogged-secret.ts (runWithPeerConninfo).
  */
-import { formatConnString, lookupPgpass, parseConnString, resolveConn } from '../../conn';
+import { formatConnString, lookupPgpass, parseConnString, resolveConn, type HostEndpoint } from '../../conn';
 import type { Queryable } from '../../db';
 import type { ClusterRole, Finding, StepContext } from '../../runbook/types';
 import { quoteIdent } from '../../sql';
@@ -20,7 +21,28 @@ import { subscriberConninfo } from './statements';
 import { passfileLine, passfileRoute, passfileUnfit, writePassfile, type ToolPassfile } from './passfile';
 import { CONNINFO_PLACEHOLDER, runWithSecretConninfo } from './unlogged-secret';
 
-export type PasswordSource = 'our connection' | 'password file' | 'subscriber host passfile' | 'none';
+export type PasswordSource = 'our connection' | 'password file' | 'secret store' | 'subscriber host passfile' | 'none';
+
+/** A dedicated replication user's password kept by the host (VS Code: SecretStorage), by user and endpoint. */
+export type ReplicationPasswordProvider = (user: string, ep: HostEndpoint) => Promise<string | undefined>;
+
+let replicationPasswordProvider: ReplicationPasswordProvider | undefined;
+
+/** The extension registers SecretStorage here; the CLI relies on the password file (--subscriber-password-file). */
+export function setReplicationPasswordProvider(p: ReplicationPasswordProvider | undefined): void {
+  replicationPasswordProvider = p;
+}
+
+/** The replication user's password from the registered provider, for the first endpoint that has one. */
+async function passwordFromProvider(connection: string): Promise<string | undefined> {
+  if (!replicationPasswordProvider) return undefined;
+  const r = await resolveConn(parseConnString(connection));
+  for (const ep of r.endpoints) {
+    const pw = await replicationPasswordProvider(r.user, ep);
+    if (pw) return pw;
+  }
+  return undefined;
+}
 
 export interface PeerConninfo {
   /** The full conninfo (may hold the password): only ever sent through runWithPeerConninfo. */
@@ -89,8 +111,13 @@ export async function peerConninfo(ctx: StepContext<LogicalUpgradeParams>, publi
     password = await ctx.password(publisherRole);
     if (password) passwordSource = 'our connection';
   } else {
-    password = await passwordFromFile(subscriberConninfo(base, { dbname, user }), ctx.params.subscriberPasswordFile);
-    if (password) passwordSource = 'password file';
+    const connection = subscriberConninfo(base, { dbname, user });
+    password = await passwordFromProvider(connection);
+    if (password) passwordSource = 'secret store';
+    else {
+      password = await passwordFromFile(connection, ctx.params.subscriberPasswordFile);
+      if (password) passwordSource = 'password file';
+    }
   }
   const opts = { dbname, user, connectTimeoutSeconds: 10 };
   const subscriberRole: ClusterRole = publisherRole === 'source' ? 'target' : 'source';

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { RunResult } from '../../../core/runbook/types';
 import { ROLLING_SWITCHOVER } from '../hostRunbooks';
 import type { RunbookCommandContext } from './context';
+import { askStartOptions } from '../start/options';
 import { paramsArg, resolveClusterPair } from './pick';
 
 const t = vscode.l10n.t;
@@ -9,7 +10,8 @@ const t = vscode.l10n.t;
 /**
  * PG Upgrade: Start Rolling Switchover…  Args: a cluster node (the primary), `{ primaryId, standbyId, params? }`
  * (params: Partial<RollingSwitchoverParams>, e.g. { upgradeTo: '15.18', fence: 'stop' }), or nothing (pick both).
- * Asks for the minor release to end on (empty: switchover only) unless params give it.
+ * Asks for the minor release to end on (empty: switchover only) unless params give it; without params, also the
+ * client routing (Enter keeps libpq multi-host).
  */
 export async function startRollingSwitchover(ctx: RunbookCommandContext, arg?: unknown): Promise<RunResult | undefined> {
   const pair = await resolveClusterPair(ctx, arg, {
@@ -19,7 +21,8 @@ export async function startRollingSwitchover(ctx: RunbookCommandContext, arg?: u
   });
   if (!pair) return undefined;
   const [primary, standby] = pair;
-  const params: Record<string, unknown> = { ...(paramsArg(arg) ?? {}) };
+  const given = paramsArg(arg);
+  const params: Record<string, unknown> = { ...(given ?? {}) };
   if (!('upgradeTo' in params)) {
     const v = await vscode.window.showInputBox({
       title: t('Rolling switchover: {0} → {1}', primary.name, standby.name),
@@ -29,6 +32,11 @@ export async function startRollingSwitchover(ctx: RunbookCommandContext, arg?: u
     });
     if (v === undefined) return undefined;
     if (v.trim()) params.upgradeTo = v.trim();
+  }
+  if (!given) {
+    const options = await askStartOptions(ctx, 'rolling', primary, standby);
+    if (!options) return undefined;
+    Object.assign(params, options);
   }
   return ctx.controller.run({ runbook: ROLLING_SWITCHOVER, clusterIds: { primary: primary.id, standby: standby.id }, params });
 }
