@@ -18,41 +18,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from 'pg';
 import { ensureProbeTable, startProbe } from '../../src/core/probe';
-import { readJournal, runRunbook, summarizeRun, type RunCluster } from '../../src/core/runbook';
+import { renderUpgradeRecord } from '../../src/core/record';
+import { readJournal, runRunbook, summarizeRun } from '../../src/core/runbook';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../src/core/runbooks/logical';
 import { clientFor } from '../helpers/lab';
+import { adminCluster, ADMIN_PW, asAdmin, createManagedAdmin } from './managed-kit';
 import { abortWhenSubscribed, autoUi, catalogSnapshot, describeRun, scalar, startPair, stepOf, type Pair } from './logical-kit';
 
 const PORT_BASE = (Number(process.env.PGPILOT_TEST_PORT_BASE) || 23500) + 30;
 const PAIRS = [{ from: '14', to: '16', ports: PORT_BASE, reverse: false }, { from: '16', to: '17', ports: PORT_BASE + 10, reverse: true }];
-const ADMIN_PW = `Canary-admin-${Math.random().toString(36).slice(2, 10)}`;
 const APP_PW = 'app-pw';
-
-async function asAdmin(pair: Pair, which: 'source' | 'target'): Promise<Client> {
-  const s = which === 'source' ? pair.source : pair.target;
-  return clientFor({ ...s, user: 'admin', password: ADMIN_PW, database: 'app' });
-}
-
-/**
- * A role like RDS's / Azure's admin, owner of database "app". `readAllData` false on the source: a member of
- * pg_read_all_data may read pg_authid (and so copy the hashes), which providers hide from their admin.
- */
-async function createManagedAdmin(c: Client, major: number, readAllData: boolean): Promise<void> {
-  await c.query('SET log_statement = none');
-  await c.query('SET log_min_duration_statement = -1');
-  await c.query(`CREATE ROLE admin LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD '${ADMIN_PW}'`);
-  await c.query('RESET log_statement');
-  await c.query('RESET log_min_duration_statement');
-  await c.query(`GRANT pg_signal_backend, pg_monitor${readAllData ? ', pg_read_all_data' : ''}${major >= 16 ? ', pg_create_subscription' : ''} TO admin`);
-  await c.query('CREATE DATABASE app OWNER admin');
-  for (const [k, v] of Object.entries({ log_statement: 'all', log_min_error_statement: 'error' })) await c.query(`ALTER SYSTEM SET ${k} = '${v}'`);
-  await c.query('SELECT pg_reload_conf()');
-}
-
-function cluster(pair: Pair, which: 'source' | 'target'): RunCluster {
-  const s = which === 'source' ? pair.source : pair.target;
-  return { name: which === 'source' ? 'old' : 'new', connection: `host=127.0.0.1 port=${s.port} user=admin dbname=app`, password: async () => ADMIN_PW };
-}
+const cluster = adminCluster;
 
 for (const { from, to, ports, reverse } of PAIRS) {
 describe(`logical upgrade as a managed admin (not a superuser), ${from} → ${to}`, { concurrency: 1 }, () => {
@@ -235,6 +211,13 @@ describe(`logical upgrade as a managed admin (not a superuser), ${from} → ${to
       assert.equal(await scalar(pair.tgt, 'SELECT count(*)::int FROM pg_subscription'), 0);
     }
     for (const sv of pair.lab.servers) assert.ok(!readFileSync(sv.logFile!, 'utf8').includes(ADMIN_PW), `${sv.name}: the password is in the server log`);
+    // the upgrade record (what the DBA keeps) lists the roles copied without their password, with the statement to run
+    const record = renderUpgradeRecord(await readJournal(join(journalDir, `${pausedRunId}.jsonl`)), { lang: 'en', runbook: logicalUpgradeRunbook });
+    const line = record.split('\n').find((l) => l.includes('role-passwords')) ?? '';
+    assert.match(line, /WITHOUT a password .*"app"/, `the record names the roles whose password must be set:\n${line}`);
+    assert.match(line, /ALTER ROLE "app" PASSWORD/);
+    assert.doesNotMatch(line, /"admin"|"repl"/, 'only the roles copied without a password');
+    assert.ok(!record.includes(ADMIN_PW), 'no password in the record');
   });
 });
 }

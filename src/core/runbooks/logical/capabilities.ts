@@ -159,11 +159,19 @@ export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): 
   // ---- source: publication, slot, freeze, terminate, sequences ----
   if (allTables) {
     items.push({ id: 'plan-publication', cluster: 'source', possible: true, blocking: true, how: 'Publication FOR ALL TABLES (or the chosen schemas/tables), as superuser.' });
-  } else if (i.tablesNotOwned.length) {
+  } else if (i.tablesNotOwned.length || !src.createOnDatabase) {
+    const n = i.tablesNotOwned.length;
+    const why = [
+      n ? `${u(src)} must own every listed table and does not own ${n}: ${i.tablesNotOwned.slice(0, 10).join(', ')}${n > 10 ? ' …' : ''}` : '',
+      !src.createOnDatabase ? `CREATE PUBLICATION needs CREATE on ${db(src)}, which ${u(src)} lacks` : '',
+    ].filter(Boolean).join('; ');
     items.push({
       id: 'plan-publication', cluster: 'source', possible: false, blocking: true,
-      how: `Publication FOR TABLE (a list: FOR ALL TABLES needs a superuser); ${u(src)} must own every listed table and does not own ${i.tablesNotOwned.length}: ${i.tablesNotOwned.slice(0, 10).join(', ')}${i.tablesNotOwned.length > 10 ? ' …' : ''}.`,
-      fix: `Run the upgrade as the tables' owner, or transfer them: ${i.tablesNotOwned.slice(0, 3).map((t) => `ALTER TABLE ${t} OWNER TO ${u(src)};`).join(' ')}${i.tablesNotOwned.length > 3 ? ' …' : ''}`,
+      how: `Publication FOR TABLE (a list: FOR ALL TABLES needs a superuser): ${why}.`,
+      fix: [
+        n ? `Run the upgrade as the tables' owner, or transfer them: ${i.tablesNotOwned.slice(0, 3).map((t) => `ALTER TABLE ${t} OWNER TO ${u(src)};`).join(' ')}${n > 3 ? ' …' : ''}` : '',
+        !src.createOnDatabase ? `GRANT CREATE ON DATABASE ${db(src)} TO ${u(src)};` : '',
+      ].filter(Boolean).join(' '),
     });
   } else {
     items.push({ id: 'plan-publication', cluster: 'source', possible: true, blocking: true, how: `Publication FOR TABLE with the list of the tables in scope (owned by ${u(src)}; FOR ALL TABLES needs a superuser), kept complete as tables appear.` });
