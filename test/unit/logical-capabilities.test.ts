@@ -72,3 +72,17 @@ test('a non-superuser subscription needs a password: passfile= or trust is refus
   assert.equal(byId(plan, 'plan-subscription').possible, false);
   assert.match(byId(plan, 'plan-subscription').how, /password_required/);
 });
+
+test('the target kept read-only and the publication: each missing piece named with only its own fix', () => {
+  const tgt = managed({ ownsDatabase: false });
+  const src = managed({ major: 16, createOnDatabase: false });
+  const plan = adaptPlan(src, tgt, inputs());
+  assert.equal(byId(plan, 'plan-freeze-target').possible, false);
+  assert.equal(byId(plan, 'plan-freeze-target').cluster, 'target');
+  assert.equal(byId(plan, 'plan-freeze-target').fix, 'ALTER DATABASE "app" OWNER TO "ad""min";', 'pg_signal_backend is there: not asked for');
+  assert.equal(byId(plan, 'plan-publication').fix, 'GRANT CREATE ON DATABASE "app" TO "ad""min";');
+  const seq = adaptPlan(managed(), managed(), inputs({ sequencesUnreadable: ['"public"."counter"'] }));
+  assert.match(byId(seq, 'plan-sequences-source').fix ?? '', /GRANT SELECT ON SEQUENCE "public"\."counter" TO "ad""min";/, 'each sequence named, no placeholder');
+  const superuser = adaptPlan(caps(), caps(), inputs());
+  assert.equal(byId(superuser, 'plan-freeze-target').possible, true);
+});

@@ -135,6 +135,23 @@ function subscriptionItem(id: string, c: Capabilities, cluster: 'source' | 'targ
   return { id, cluster, possible: true, blocking: true, how: `${what}: CREATE SUBSCRIPTION through pg_create_subscription (${u(c)} is not a superuser; the connection must carry a password, never logged, removed at the end of every run).` };
 }
 
+const canFreezeByDatabase = (c: Capabilities) => (c.superuser || c.ownsDatabase) && c.functions.terminateBackend;
+
+/** How a server is made read-only for its clients: ALTER SYSTEM (--freeze-method system), else per database. */
+function freezeItem(id: string, c: Capabilities, cluster: 'source' | 'target', what: string, method: PlanInputs['freezeMethod']): PlanItem {
+  if ((method ?? 'database') === 'system' && c.alterSystemReadOnly) {
+    return { id, cluster, possible: true, blocking: true, how: `${what} (--freeze-method system): ALTER SYSTEM SET default_transaction_read_only + reload, the whole cluster, then client sessions terminated.` };
+  }
+  if (canFreezeByDatabase(c)) {
+    return { id, cluster, possible: true, blocking: true, how: `${what} per database: ALTER DATABASE ${db(c)} SET default_transaction_read_only = on, then the database's client sessions terminated (owner + pg_signal_backend; ALTER SYSTEM needs a superuser).` };
+  }
+  return {
+    id, cluster, possible: false, blocking: true,
+    how: `${what}: ${u(c)} can freeze the ${cluster} neither by ALTER SYSTEM (superuser) nor per database (${[!c.ownsDatabase ? `it does not own ${db(c)}` : '', !c.functions.terminateBackend ? 'it is not a member of pg_signal_backend, so it cannot end other roles\' sessions' : ''].filter(Boolean).join('; ')}).`,
+    fix: [!c.ownsDatabase ? `ALTER DATABASE ${db(c)} OWNER TO ${u(c)};` : '', !c.functions.terminateBackend ? `GRANT pg_signal_backend TO ${u(c)};` : ''].filter(Boolean).join(' '),
+  };
+}
+
 /** The plan adapted to both servers' capabilities. Pure. */
 export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): AdaptedPlan {
   const items: PlanItem[] = [];
@@ -142,11 +159,19 @@ export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): 
   // ---- source: publication, slot, freeze, terminate, sequences ----
   if (allTables) {
     items.push({ id: 'plan-publication', cluster: 'source', possible: true, blocking: true, how: 'Publication FOR ALL TABLES (or the chosen schemas/tables), as superuser.' });
-  } else if (i.tablesNotOwned.length) {
+  } else if (i.tablesNotOwned.length || !src.createOnDatabase) {
+    const n = i.tablesNotOwned.length;
+    const why = [
+      n ? `${u(src)} must own every listed table and does not own ${n}: ${i.tablesNotOwned.slice(0, 10).join(', ')}${n > 10 ? ' …' : ''}` : '',
+      !src.createOnDatabase ? `CREATE PUBLICATION needs CREATE on ${db(src)}, which ${u(src)} lacks` : '',
+    ].filter(Boolean).join('; ');
     items.push({
       id: 'plan-publication', cluster: 'source', possible: false, blocking: true,
-      how: `Publication FOR TABLE (a list: FOR ALL TABLES needs a superuser); ${u(src)} must own every listed table and does not own ${i.tablesNotOwned.length}: ${i.tablesNotOwned.slice(0, 10).join(', ')}${i.tablesNotOwned.length > 10 ? ' …' : ''}.`,
-      fix: `Run the upgrade as the tables' owner, or transfer them: ${i.tablesNotOwned.slice(0, 3).map((t) => `ALTER TABLE ${t} OWNER TO ${u(src)};`).join(' ')}${i.tablesNotOwned.length > 3 ? ' …' : ''}`,
+      how: `Publication FOR TABLE (a list: FOR ALL TABLES needs a superuser): ${why}.`,
+      fix: [
+        n ? `Run the upgrade as the tables' owner, or transfer them: ${i.tablesNotOwned.slice(0, 3).map((t) => `ALTER TABLE ${t} OWNER TO ${u(src)};`).join(' ')}${n > 3 ? ' …' : ''}` : '',
+        !src.createOnDatabase ? `GRANT CREATE ON DATABASE ${db(src)} TO ${u(src)};` : '',
+      ].filter(Boolean).join(' '),
     });
   } else {
     items.push({ id: 'plan-publication', cluster: 'source', possible: true, blocking: true, how: `Publication FOR TABLE with the list of the tables in scope (owned by ${u(src)}; FOR ALL TABLES needs a superuser), kept complete as tables appear.` });
@@ -154,18 +179,10 @@ export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): 
   items.push(src.replication && src.functions.createSlot
     ? { id: 'plan-slot', cluster: 'source', possible: true, blocking: true, how: `Replication slot created with pg_create_logical_replication_slot by ${u(src)} (${src.superuser ? 'superuser' : 'REPLICATION'}).` }
     : { id: 'plan-slot', cluster: 'source', possible: false, blocking: true, how: `${u(src)} cannot create the replication slot (neither superuser nor REPLICATION).`, fix: `ALTER ROLE ${u(src)} REPLICATION; (on AWS RDS: GRANT rds_replication TO ${u(src)};)` });
-  const byDatabase = (src.superuser || src.ownsDatabase) && src.functions.terminateBackend;
-  items.push((i.freezeMethod ?? 'database') === 'system' && src.alterSystemReadOnly
-    ? { id: 'plan-freeze', cluster: 'source', possible: true, blocking: true, how: 'Freeze (--freeze-method system): ALTER SYSTEM SET default_transaction_read_only + reload, the whole cluster, then client sessions terminated.' }
-    : byDatabase
-      ? { id: 'plan-freeze', cluster: 'source', possible: true, blocking: true, how: `Freeze per database: ALTER DATABASE ${db(src)} SET default_transaction_read_only = on, then the database's client sessions terminated (owner + pg_signal_backend; ALTER SYSTEM needs a superuser).` }
-      : {
-        id: 'plan-freeze', cluster: 'source', possible: false, blocking: true,
-        how: `${u(src)} can freeze the source neither by ALTER SYSTEM (superuser) nor per database (owner of ${db(src)} + pg_signal_backend).`,
-        fix: [!src.ownsDatabase ? `ALTER DATABASE ${db(src)} OWNER TO ${u(src)};` : '', !src.functions.terminateBackend ? `GRANT pg_signal_backend TO ${u(src)};` : ''].filter(Boolean).join(' '),
-      });
+  const byDatabase = canFreezeByDatabase(src);
+  items.push(freezeItem('plan-freeze', src, 'source', 'Freeze (switchover)', i.freezeMethod));
   if (i.sequencesUnreadable.length) {
-    items.push({ id: 'plan-sequences-source', cluster: 'source', possible: false, blocking: true, how: `${u(src)} cannot read ${i.sequencesUnreadable.length} sequence(s) whose values the switchover copies: ${i.sequencesUnreadable.slice(0, 10).join(', ')}.`, fix: `GRANT pg_read_all_data TO ${u(src)}; or GRANT SELECT ON SEQUENCE … TO ${u(src)}; for each` });
+    items.push({ id: 'plan-sequences-source', cluster: 'source', possible: false, blocking: true, how: `${u(src)} cannot read ${i.sequencesUnreadable.length} sequence(s) whose values the switchover copies: ${i.sequencesUnreadable.slice(0, 10).join(', ')}.`, fix: `GRANT pg_read_all_data TO ${u(src)}; — or, for each: ${i.sequencesUnreadable.slice(0, 5).map((x) => `GRANT SELECT ON SEQUENCE ${x} TO ${u(src)};`).join(' ')}${i.sequencesUnreadable.length > 5 ? ' …' : ''}` });
   }
   // ---- target: roles, schema, subscription, sequences ----
   const rolePasswords = i.copyRolePasswords && src.readable.pg_authid;
@@ -185,6 +202,7 @@ export function adaptPlan(src: Capabilities, tgt: Capabilities, i: PlanInputs): 
       }
     }
   }
+  items.push(freezeItem('plan-freeze-target', tgt, 'target', 'Target kept read-only for clients until the switchover', i.freezeMethod));
   const schemaNoOwner = !tgt.superuser;
   items.push({
     id: 'plan-schema', cluster: 'target', possible: true, blocking: false,

@@ -17,20 +17,31 @@ export interface ResolvedScope {
 /** Thrown for a scope naming tables or schemas that do not exist: nothing has been changed. */
 export class ScopeError extends Error {}
 
+/** Tables of the source a FOR TABLE list names (13+: partitioned roots, not their partitions; 12: leaf partitions). */
+function listable(t: TableInfo, sourceMajor: number): boolean {
+  return !t.isUnlogged && (sourceMajor >= 13 ? !t.isPartition : !t.isPartitioned);
+}
+
 /**
  * @param leavesOf partitions (all levels) of a partitioned table named in `tables`, keyed by tableKey of the parent;
  *   see partitionLeaves().
+ * @param opts.listTables the source user is not a superuser: FOR ALL TABLES and FOR TABLES IN SCHEMA need one, so the
+ *   publication names the tables (issue 11, docs/managed-postgres.md).
  */
 export function resolveScope(
   p: LogicalUpgradeParams,
   sourceTables: TableInfo[],
   sourceMajor: number,
   leavesOf: Map<string, TableName[]> = new Map(),
+  opts: { listTables?: boolean } = {},
 ): ResolvedScope {
   const holdsRows = (t: TableInfo) => !t.isPartitioned;
   if (replicatesAllTables(p)) {
     const inScope = sourceTables.filter(holdsRows);
-    return { publication: { kind: 'all' }, tables: inScope.filter((t) => !t.isUnlogged), unlogged: inScope.filter((t) => t.isUnlogged) };
+    const publication: PublicationScope = opts.listTables
+      ? { kind: 'tables', tables: sourceTables.filter((t) => listable(t, sourceMajor)).map((t) => ({ schema: t.schema, name: t.name })) }
+      : { kind: 'all' };
+    return { publication, tables: inScope.filter((t) => !t.isUnlogged), unlogged: inScope.filter((t) => t.isUnlogged) };
   }
   const known = new Set(sourceTables.map(tableKey));
   const missingTables = p.tables.filter((t) => !known.has(tableKey(t)));
@@ -49,7 +60,7 @@ export function resolveScope(
   const inScope = sourceTables.filter((t) => bySchema.has(t.schema) || named.has(tableKey(t)));
   const rows = inScope.filter(holdsRows);
   let publication: PublicationScope;
-  if (p.tables.length === 0 && sourceMajor >= 15) publication = { kind: 'schemas', schemas: [...p.schemas] };
+  if (p.tables.length === 0 && sourceMajor >= 15 && !opts.listTables) publication = { kind: 'schemas', schemas: [...p.schemas] };
   else {
     // Before 15 there is no FOR TABLES IN SCHEMA: name the schemas' tables (tables created later are not included).
     // PostgreSQL 12 cannot publish a partitioned table itself: name its leaf partitions instead.
@@ -79,5 +90,16 @@ export async function loadScope(q: Queryable, v: ServerVersion, p: LogicalUpgrad
     const r = await q.query<Record<string, unknown>>(PARTITION_LEAVES_SQL, [quoteQualified(t.schema, t.name)]);
     leaves.set(tableKey(t), r.rows.map((x) => ({ schema: String(x.nspname), name: String(x.relname) })));
   }
-  return { tables, scope: resolveScope(p, tables, v.major, leaves) };
+  const superuser = (await q.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0]?.s === true;
+  return { tables, scope: resolveScope(p, tables, v.major, leaves, { listTables: !superuser }) };
+}
+
+/**
+ * The reverse publication on the new server: FOR ALL TABLES for a superuser; for anyone else (a managed admin) the
+ * replicated tables by name — PostgreSQL lets only a superuser publish all tables; the owner may list its own.
+ */
+export async function reversePublicationScope(target: Queryable, replicated: () => Promise<TableName[]>): Promise<PublicationScope> {
+  const superuser = (await target.query<{ s: boolean }>("SELECT current_setting('is_superuser') = 'on' AS s")).rows[0]?.s === true;
+  if (superuser) return { kind: 'all' };
+  return { kind: 'tables', tables: (await replicated()).map((t) => ({ schema: t.schema, name: t.name })) };
 }

@@ -157,7 +157,8 @@ export const preflightStep: StepDefinition<LogicalUpgradeParams> = {
     if (hasErrors(findings)) {
       return {
         status: 'failed', outputs, findings,
-        message: `${errors.length} problem(s) must be fixed before the upgrade (nothing was changed): ${errors.map((e) => e.message).join(' | ')}`,
+        // each with its fix (the GRANT): the CLI and every non-interactive caller show only this message
+        message: `${errors.length} problem(s) must be fixed before the upgrade (nothing was changed): ${errors.map((e) => `${e.message}${e.fix ? ` — Fix: ${e.fix}` : ''}`).join(' | ')}`,
       };
     }
     return { status: 'succeeded', outputs, findings, message: `ready: ${warnings.length} warning(s)` };

@@ -17,6 +17,7 @@ import { hardFence, type FenceState } from '../fence';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
+import { reversePublicationScope } from '../scope';
 import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
@@ -85,7 +86,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'));
     }
     if (p.reverseReplication && !(await findPublication(s.tgtCtl, p.reversePublication))) {
-      await s.tgtCtl.query(createPublicationSql(p.reversePublication, { kind: 'all' }));
+      const scope = await reversePublicationScope(s.tgtCtl, () => sourceReplicatedTables(s.srcCtl, p, false));
+      await s.tgtCtl.query(createPublicationSql(p.reversePublication, scope));
       await s.tgtCtl.query(commentOnSql('PUBLICATION', p.reversePublication, ownerComment(ctx.runId)));
     }
     // The target: read-only for every new session (proved by one) and nobody but us connected to it.
