@@ -53,6 +53,9 @@ Runbook parameters:
   --switchover-timeout SECONDS
                               The drain after the freeze must finish within this, else the switchover is
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
+  --verify-max-age MINUTES    The switchover uses verify-data's comparison only when it is at most this old;
+                              an older one must be run again (--resume RUNID --only verify-data) (default
+                              ${Number(defaults('verifyMaxAgeMs')) / 60_000}).
   --allow-target-rows         Go on when replicated tables already hold rows on the target (by default the
                               preflight refuses: the initial copy would collide with them or double them).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
@@ -121,6 +124,7 @@ interface Flags {
   record?: string;
   recordLang: RecordLang;
   switchoverTimeout?: number;
+  verifyMaxAge?: number;
   publication?: string;
   subscription?: string;
   lagThreshold?: number;
@@ -152,6 +156,7 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--publication': f.publication = value(); break;
       case '--subscription': f.subscription = value(); break;
       case '--lag-threshold': f.lagThreshold = number(0); break;
+      case '--verify-max-age': f.verifyMaxAge = number(0.1); break;
       case '--no-reverse': f.noReverse = true; break;
       case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
@@ -176,6 +181,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     subscription: f.subscription,
     lagThresholdBytes: f.lagThreshold,
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
+    verifyMaxAgeMs: f.verifyMaxAge === undefined ? undefined : Math.round(f.verifyMaxAge * 60_000),
     subscriberConnection: f.subscriberSource,
     subscriberPasswordFile: f.subscriberPasswordFile === undefined ? undefined : resolvePath(f.subscriberPasswordFile),
     reverseReplication: f.noReverse ? false : f.run.resume ? undefined : true,
