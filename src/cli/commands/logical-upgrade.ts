@@ -10,7 +10,7 @@ import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
 import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
-import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
+import { defaultLogicalUpgradeParams, LOGICAL_STEP_IDS, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
 import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { writeRecord } from '../record';
@@ -85,6 +85,8 @@ Run control:
   --yes                       Confirm every step without asking (needed when stdin is not a terminal).
   --resume RUNID              Continue a paused, failed or interrupted run (same --source/--target). The run's
                               parameters come from its journal; options given now override them.
+  --only STEP                 With --resume RUNID: run just this step again, then pause (e.g. --only verify-data
+                              when the switchover refuses a comparison that is too old or a set that changed).
   --journal DIR               Where run journals go (default $PGPILOT_JOURNAL_DIR, else
                               \${XDG_STATE_HOME:-~/.local/state}/pg-upgrade-pilot/runs).
   --record FILE               Write the markdown upgrade record of the run to FILE (also after a failed or
@@ -125,6 +127,7 @@ interface Flags {
   recordLang: RecordLang;
   switchoverTimeout?: number;
   verifyMaxAge?: number;
+  only?: string;
   publication?: string;
   subscription?: string;
   lagThreshold?: number;
@@ -161,10 +164,12 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
       case '--finish': f.finish = true; break;
+      case '--only': f.only = oneOf(flag, value(), LOGICAL_STEP_IDS); break;
       case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
       default: unknown(flag);
     }
   }
+  if (f.only && !f.run.resume) throw new UsageError('--only needs --resume RUNID: it runs one step of a run again');
   if (f.finish && !f.run.resume) throw new UsageError('--finish needs --resume RUNID: it finishes a run that switched over (its cleanup drops the way back)');
   if (!f.source) throw new UsageError('--source is required');
   if (!f.target) throw new UsageError('--target is required');
@@ -217,7 +222,7 @@ function run(args: string[]): Promise<number> {
     const params = await paramsFor(f);
     return {
       control: f.run,
-      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish },
+      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish, only: f.only },
       resumeHint: 'pg-upgrade-pilot logical-upgrade --source … --target …',
       notes: (result) => finishNotes(result),
       extras: extrasFor(f, source, target),

@@ -20,7 +20,7 @@ function minutes(ms: number): string {
  * older than `maxAgeMs` (with the command that runs it again).
  */
 export function checkVerificationAge(verified: Record<string, unknown> | undefined, maxAgeMs: number, now = Date.now()): VerificationAge {
-  const again = 'run verify-data again (logical-upgrade … --resume RUNID --only verify-data, or "Run Step" on it in VS Code)';
+  const again = 'run verify-data again (CLI: logical-upgrade … --resume RUNID --only verify-data; VS Code: PG Upgrade: Run Step… → verify-data)';
   if (!verified) throw new GateError(`the data was not verified for this run (verify-data has no result); ${again} before the switchover`);
   const at = typeof verified.comparedAt === 'string' ? Date.parse(verified.comparedAt) : NaN;
   if (!Number.isFinite(at)) throw new GateError(`verify-data's result has no comparison time, so its age is unknown; ${again} before the switchover`);
