@@ -118,4 +118,47 @@ describe('Ctrl-C during a sync wait that cannot finish (CLI, 14 → 16)', () => 
       await src.end();
     }
   });
+
+  test('a comparison older than verifyMaxAgeMs is refused at the gate naming its age; --only verify-data renews it and the switchover goes through, its age in the record', { timeout: 300_000 }, async () => {
+    await pair.src.query('CREATE DATABASE b');
+    await pair.tgt.query('CREATE DATABASE b');
+    const srcB = await clientFor(pair.source, 'b');
+    try {
+      await srcB.query("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 200) g");
+    } finally {
+      await srcB.end();
+    }
+    const inB = (s: typeof pair.source) => ({ ...s, connection: `${s.connection.replace(/dbname=\S+/, '')} dbname=b` });
+    const pairB: Pair = { ...pair, source: inB(pair.source), target: inB(pair.target) };
+    const names = { publication: 'pgpilot_b', subscription: 'pgpilot_b' };
+    const first = await runLogical(pairB, { ...names, reverseReplication: false, verifyMaxAgeMs: 1000 }, { until: 'verify-data', journalDir: journal });
+    assert.equal(first.status, 'paused', describeRun(first));
+    await sleep(1500);
+    const cli = (...more: string[]) => runCliChild(['logical-upgrade', '--source', labConn(pair.source, 'b'), '--target', labConn(pair.target, 'b'), '--journal', journal, '--yes', '--json', '--resume', first.runId, ...more], env);
+
+    const stale = await cli();
+    assert.equal(stale.code, 1, stale.stderr.slice(-3000));
+    assert.match(stale.stdout, /verify-data compared the data \d+ s ago .*limit of 1 s \(parameter verifyMaxAgeMs/, stale.stdout);
+    assert.match(stale.stdout, /--only verify-data/);
+    const srcAfter = await clientFor(pair.source, 'b');
+    try {
+      assert.equal(await scalar(srcAfter, "SELECT current_setting('default_transaction_read_only')"), 'off', 'refused before anything was frozen');
+      await srcAfter.query("INSERT INTO t VALUES (201, 'after the refusal')");
+    } finally {
+      await srcAfter.end();
+    }
+
+    const renewed = await cli('--only', 'verify-data', '--verify-max-age', '30');
+    assert.equal(renewed.code, 3, renewed.stderr.slice(-3000));
+    const record = join(dir, 'record.md');
+    const done = await cli('--verify-max-age', '30', '--record', record);
+    assert.equal(done.code, 0, `${done.stdout}\n${done.stderr.slice(-3000)}`);
+    const tgtB = await clientFor(pair.target, 'b');
+    try {
+      assert.equal(await scalar(tgtB, 'SELECT count(*)::int FROM t'), 201, 'the row written after the refusal is on the new server');
+    } finally {
+      await tgtB.end();
+    }
+    assert.match(readFileSync(record, 'utf8'), /The comparison was [\d.]+ (?:ms|s|min)[^\n]* old when the switchover froze the source\./);
+  });
 });
