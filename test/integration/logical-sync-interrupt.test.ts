@@ -18,7 +18,7 @@ import { clientFor } from '../helpers/lab';
 import { labConn } from './cli-kit';
 import { describeRun, runLogical, scalar, sleep, startPair, type Pair } from './logical-kit';
 
-const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 380;
+const PORT_BASE = Number(process.env.PGPILOT_TEST_PORT_BASE ?? 23000) + 250;
 
 /** The statements after "on the target" / "on the source" in the printed removal. */
 function removal(text: string): { target: string[]; source: string[] } {

@@ -57,6 +57,19 @@ const ES: Record<string, string> = {
   Finished: 'Fin',
   Duration: 'Duración',
   'Confirmed by': 'Confirmado por',
+  'Schema drift': 'Diferencias de esquema',
+  'Not compared yet.': 'Aún no comparado.',
+  'Compare now': 'Comparar ahora',
+  'Copy all DDL': 'Copiar todo el DDL',
+  Copy: 'Copiar',
+  compared: 'comparado',
+  'stops the apply': 'detiene la aplicación',
+  'No DDL: decide by hand.': 'Sin DDL: decida a mano.',
+  'The schemas could not be compared:': 'No se pudieron comparar los esquemas:',
+  'Source and target schemas agree.': 'Los esquemas de origen y destino coinciden.',
+  'The schemas differ; the replication is not affected.': 'Los esquemas difieren; la replicación no se ve afectada.',
+  'The schemas differ in ways that stop the apply once a change reaches them: run the DDL below on the target.': 'Los esquemas difieren de un modo que detiene la aplicación en cuanto llegue un cambio: ejecute en el destino el DDL de abajo.',
+  'Apply stopped by DDL: the source changed its schema and the target lacks it. Run the DDL below on the target; the apply goes on by itself.': 'Aplicación detenida por DDL: el origen cambió su esquema y el destino no lo tiene. Ejecute en el destino el DDL de abajo; la aplicación sigue sola.',
 };
 
 const spanish = typeof document !== 'undefined' && document.documentElement.lang.toLowerCase().startsWith('es');

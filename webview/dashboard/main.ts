@@ -11,6 +11,7 @@ import {
 } from '../../src/core/protocol/dashboard';
 import { LagChart } from './chart';
 import { h, setText, toggle } from './dom';
+import { DriftSection } from './drift';
 import './elements';
 import { L } from './i18n';
 import { RunPanel } from './run';
@@ -69,6 +70,8 @@ class Dashboard {
   private readonly longTx = new SimpleTable(['PID', 'User', 'Application', 'State', 'Open for'], undefined, 'No long transaction.');
   private readonly longTxSection: HTMLElement;
   private readonly readinessSection: HTMLElement;
+  private readonly drift: DriftSection;
+  private readonly driftSection: HTMLElement;
   /** After the switchover the readiness to switch over means nothing: the panel watches the reverse path instead. */
   private switchedOver = false;
   private readonly countBadges = new Map<string, HTMLElement>();
@@ -100,6 +103,10 @@ class Dashboard {
       h('div', { class: 'filter-bar' }, filterField, stateSelect, this.filterCount), this.tableList.el, this.omitted);
     this.subsSection = section(L('Subscriptions'), this.subs.el);
     this.longTxSection = section(L('Long transactions on the source'), this.longTx.el);
+    this.drift = new DriftSection((m) => this.post(m));
+    this.driftSection = section(L('Schema drift'), this.drift.el);
+    this.driftSection.classList.add('drift-section');
+    this.driftSection.hidden = true;
     this.readinessSection = section(L('Switchover readiness'), h('div', { class: 'verdict-line' }, this.readiness.verdict), this.readiness.el);
     const app = h('main', { class: 'dashboard' },
       h('header', { class: 'top' }, this.title, h('div', { class: 'top-actions' }, this.spinner, this.status, this.refreshButton, this.pauseButton)),
@@ -107,6 +114,7 @@ class Dashboard {
       this.runSection,
       this.clusters.el,
       this.readinessSection,
+      this.driftSection,
       section(L('Replication lag (last 10 minutes)'), this.lagFigures.el, this.chart.canvas),
       this.tablesSection,
       this.subsSection,
@@ -151,6 +159,10 @@ class Dashboard {
       case 'polling':
         this.setPolling(m.polling, m.reason);
         break;
+      case 'drift':
+        this.driftSection.hidden = false;
+        this.drift.update(m.drift);
+        break;
       case 'notice':
         setText(this.notice, m.message);
         this.notice.dataset.level = m.level;
@@ -170,6 +182,10 @@ class Dashboard {
       this.runSection.hidden = false;
       this.showRun(m.run);
     } else this.runSection.hidden = true;
+    if (m.drift) {
+      this.driftSection.hidden = false;
+      this.drift.update(m.drift);
+    }
     if (m.snapshot) this.snapshot(m.snapshot, m.tables ?? { reset: true, upsert: m.snapshot.tables.listed, remove: [] }, false);
   }
 
