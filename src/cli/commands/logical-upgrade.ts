@@ -11,8 +11,9 @@ import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } 
 import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
 import { defaultLogicalUpgradeParams, LOGICAL_STEP_IDS, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
-import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
+import { asUsage, cannotStart, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
+import { runFixes } from '../fixes';
 import { writeRecord } from '../record';
 import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
 import type { RoutingOptions } from '../../core/routing';
@@ -71,6 +72,12 @@ Runbook parameters:
                               saw and whether every acknowledged commit reached the target.
 
 ${ROUTING_HELP}
+Fixes the tool can apply (no run is started; the next run's preflight checks again):
+  --fixes                     List them: each finding whose fix the tool can apply (a table without replica
+                              identity, a table or partition created during replication, REFRESH PUBLICATION),
+                              with its id, the exact statements, where they run, the risk, effect and undo.
+  --apply-fix ID|all          Apply that fix (repeatable) after showing it; asks for a typed "yes" (or --yes).
+
 Finishing (the way back stays open until you decide):
   A run ends after the switchover, reverse replication and ANALYZE with status succeeded (exit 0): the old server
   keeps receiving every write made on the new one. The cleanup (dropping the subscriptions, slots and publications
@@ -128,6 +135,8 @@ interface Flags {
   switchoverTimeout?: number;
   verifyMaxAge?: number;
   only?: string;
+  fixes: boolean;
+  applyFix: string[];
   publication?: string;
   subscription?: string;
   lagThreshold?: number;
@@ -140,7 +149,7 @@ interface Flags {
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
-  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en', routing: {} };
+  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en', routing: {}, fixes: false, applyFix: [] };
   for (const arg of readArgs(args)) {
     const { flag, value, number } = arg;
     if (flag !== '--until' && readRunFlag(flag, value, f.run)) continue;
@@ -164,6 +173,8 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
       case '--finish': f.finish = true; break;
+      case '--fixes': f.fixes = true; break;
+      case '--apply-fix': f.applyFix.push(value()); break;
       case '--only': f.only = oneOf(flag, value(), LOGICAL_STEP_IDS); break;
       case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
       default: unknown(flag);
@@ -214,7 +225,36 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** --fixes / --apply-fix: no run, the fixes the tool can apply (src/cli/fixes.ts). */
+function wantsFixes(args: string[]): boolean {
+  try {
+    const f = parseLogicalUpgradeArgs(args);
+    return f.fixes || f.applyFix.length > 0;
+  } catch {
+    return false; // the usage error is reported by the run's own parsing
+  }
+}
+
+async function fixesCommand(args: string[]): Promise<number> {
+  let prepared;
+  try {
+    const f = parseLogicalUpgradeArgs(args);
+    const source = await clusterFromFlag('--source', f.source!, f.sourceName, f.production.has('source'));
+    const target = await clusterFromFlag('--target', f.target!, f.targetName, f.production.has('target'));
+    prepared = { f, clusters: { source, target }, params: await paramsFor(f) };
+  } catch (err) {
+    return cannotStart('logical-upgrade', err);
+  }
+  try {
+    return await runFixes(prepared.clusters, prepared.params, prepared.f.applyFix, prepared.f.run.yes);
+  } catch (err) {
+    process.stderr.write(`pg-upgrade-pilot logical-upgrade: ${messageOf(err)}\n`);
+    return 1;
+  }
+}
+
 function run(args: string[]): Promise<number> {
+  if (wantsFixes(args)) return fixesCommand(args);
   return runCommand('logical-upgrade', async () => {
     const f = parseLogicalUpgradeArgs(args);
     const source = await clusterFromFlag('--source', f.source!, f.sourceName, f.production.has('source'));
