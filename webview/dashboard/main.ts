@@ -88,13 +88,13 @@ class Dashboard {
     for (const st of ['i', 'd', 'f', 's', 'r']) {
       const badge = h('vscode-badge', { variant: 'counter' }, '0');
       this.countBadges.set(st, badge);
-      this.counts.append(h('span', { class: `state-count state-${st}`, 'data-state': st }, `${STATE_LABEL[st]} `, badge));
+      this.counts.append(h('span', { class: `state-count state-${st}`, 'data-state': st }, `${L(STATE_LABEL[st])} `, badge));
     }
-    const filterField = h('vscode-textfield', { placeholder: 'Filter tables by name', class: 'table-filter', value: this.filter }) as HTMLElement & { value: string };
+    const filterField = h('vscode-textfield', { placeholder: L('Filter tables by name'), class: 'table-filter', value: this.filter }) as HTMLElement & { value: string };
     filterField.addEventListener('input', () => this.setFilter(filterField.value, this.stateFilter ?? ''));
     const stateSelect = h('vscode-single-select', { class: 'state-filter', 'aria-label': 'State' },
       ...[['', 'every state'], ['i', 'initialize'], ['d', 'data copy'], ['f', 'finished copy'], ['s', 'synchronized']]
-        .map(([v, label]) => h('vscode-option', { value: v, selected: v === this.stateFilter }, label))) as HTMLElement & { value: string };
+        .map(([v, label]) => h('vscode-option', { value: v, selected: v === this.stateFilter }, L(label)))) as HTMLElement & { value: string };
     stateSelect.addEventListener('change', () => this.setFilter(this.filter, stateSelect.value));
     this.tableList.setFilter(this.filter, this.stateFilter ?? '');
 
