@@ -5,7 +5,7 @@
 // sideways; the labels are Spanish under lang=es; the buttons send exactly the protocol's checkDrift/copyDrift.
 // Screenshots: test-artifacts/dashboard-half-{en,es}.png.
 //   Picked up by test/e2e/run.mjs (exports `tests`); also runs alone: node test/e2e/ui/dashboard-drift-layout.mjs
-/* global window, document, MessageEvent, requestAnimationFrame -- inside page.evaluate */
+/* global window, document, MessageEvent, requestAnimationFrame, structuredClone -- inside page.evaluate */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
