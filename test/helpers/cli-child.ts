@@ -9,7 +9,11 @@ export const CLI_MAIN = join(__dirname, '..', '..', 'src', 'cli', 'main.ts');
 
 export interface CliRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-export function runCliChild(args: string[], env: Record<string, string>): Promise<CliRun> {
+/**
+ * `watch` (optional) sees stderr as it grows and may send the child a signal, once (an operator's Ctrl-C at a moment
+ * the output shows).
+ */
+export function runCliChild(args: string[], env: Record<string, string>, watch?: (stderr: string, send: (sig: NodeJS.Signals) => void) => void): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
       env: { ...process.env, PGPASSWORD: '', PGPILOT_FAULT: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..'),
@@ -17,7 +21,16 @@ export function runCliChild(args: string[], env: Record<string, string>): Promis
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    let sent = false;
+    const send = (sig: NodeJS.Signals): void => {
+      if (sent) return;
+      sent = true;
+      child.kill(sig);
+    };
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      watch?.(stderr, send);
+    });
     child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

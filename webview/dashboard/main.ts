@@ -11,6 +11,7 @@ import {
 } from '../../src/core/protocol/dashboard';
 import { LagChart } from './chart';
 import { h, setText, toggle } from './dom';
+import { DriftSection } from './drift';
 import './elements';
 import { L } from './i18n';
 import { RunPanel } from './run';
@@ -71,6 +72,8 @@ class Dashboard {
   private readonly poolers = new SimpleTable(['Pooler', 'Database', 'Points at', 'Pool mode', 'State', 'Clients', 'Waiting', 'Longest wait'], undefined, 'No pooler.');
   private readonly poolersSection: HTMLElement;
   private readonly readinessSection: HTMLElement;
+  private readonly drift: DriftSection;
+  private readonly driftSection: HTMLElement;
   /** After the switchover the readiness to switch over means nothing: the panel watches the reverse path instead. */
   private switchedOver = false;
   private readonly countBadges = new Map<string, HTMLElement>();
@@ -87,13 +90,13 @@ class Dashboard {
     for (const st of ['i', 'd', 'f', 's', 'r']) {
       const badge = h('vscode-badge', { variant: 'counter' }, '0');
       this.countBadges.set(st, badge);
-      this.counts.append(h('span', { class: `state-count state-${st}`, 'data-state': st }, `${STATE_LABEL[st]} `, badge));
+      this.counts.append(h('span', { class: `state-count state-${st}`, 'data-state': st }, `${L(STATE_LABEL[st])} `, badge));
     }
-    const filterField = h('vscode-textfield', { placeholder: 'Filter tables by name', class: 'table-filter', value: this.filter }) as HTMLElement & { value: string };
+    const filterField = h('vscode-textfield', { placeholder: L('Filter tables by name'), class: 'table-filter', value: this.filter }) as HTMLElement & { value: string };
     filterField.addEventListener('input', () => this.setFilter(filterField.value, this.stateFilter ?? ''));
     const stateSelect = h('vscode-single-select', { class: 'state-filter', 'aria-label': 'State' },
       ...[['', 'every state'], ['i', 'initialize'], ['d', 'data copy'], ['f', 'finished copy'], ['s', 'synchronized']]
-        .map(([v, label]) => h('vscode-option', { value: v, selected: v === this.stateFilter }, label))) as HTMLElement & { value: string };
+        .map(([v, label]) => h('vscode-option', { value: v, selected: v === this.stateFilter }, L(label)))) as HTMLElement & { value: string };
     stateSelect.addEventListener('change', () => this.setFilter(this.filter, stateSelect.value));
     this.tableList.setFilter(this.filter, this.stateFilter ?? '');
 
@@ -104,6 +107,10 @@ class Dashboard {
     this.longTxSection = section(L('Long transactions on the source'), this.longTx.el);
     this.poolersSection = section(L('PgBouncer poolers (client routing)'), this.poolers.el);
     this.poolersSection.classList.add('poolers');
+    this.drift = new DriftSection((m) => this.post(m));
+    this.driftSection = section(L('Schema drift'), this.drift.el);
+    this.driftSection.classList.add('drift-section');
+    this.driftSection.hidden = true;
     this.readinessSection = section(L('Switchover readiness'), h('div', { class: 'verdict-line' }, this.readiness.verdict), this.readiness.el);
     const app = h('main', { class: 'dashboard' },
       h('header', { class: 'top' }, this.title, h('div', { class: 'top-actions' }, this.spinner, this.status, this.refreshButton, this.pauseButton)),
@@ -112,6 +119,7 @@ class Dashboard {
       this.clusters.el,
       this.poolersSection,
       this.readinessSection,
+      this.driftSection,
       section(L('Replication lag (last 10 minutes)'), this.lagFigures.el, this.chart.canvas),
       this.tablesSection,
       this.subsSection,
@@ -157,6 +165,10 @@ class Dashboard {
       case 'polling':
         this.setPolling(m.polling, m.reason);
         break;
+      case 'drift':
+        this.driftSection.hidden = false;
+        this.drift.update(m.drift);
+        break;
       case 'notice':
         setText(this.notice, m.message);
         this.notice.dataset.level = m.level;
@@ -176,6 +188,10 @@ class Dashboard {
       this.runSection.hidden = false;
       this.showRun(m.run);
     } else this.runSection.hidden = true;
+    if (m.drift) {
+      this.driftSection.hidden = false;
+      this.drift.update(m.drift);
+    }
     if (m.snapshot) this.snapshot(m.snapshot, m.tables ?? { reset: true, upsert: m.snapshot.tables.listed, remove: [] }, false);
   }
 

@@ -2,6 +2,7 @@
 import { formatBytes, formatDuration } from '../../src/core/catalog/format';
 import type { ClusterView, DashboardSnapshot, ReadinessItem } from '../../src/core/monitor/types';
 import { h, replaceChildren, setText } from './dom';
+import { L } from './i18n';
 
 const n = (v: number) => v.toLocaleString('en-US');
 const bytes = (v: number | null) => (v === null ? '—' : formatBytes(v));
@@ -24,10 +25,10 @@ export class SimpleTable {
   /** widths: initial column sizes ("30%", "auto" …), applied once the first row exists. */
   constructor(private readonly columns: string[], private readonly widths?: string[], emptyText = 'None.') {
     this.table = h('vscode-table', { 'bordered-rows': true, zebra: true, resizable: true }) as HTMLElement & { columns: string[] };
-    this.table.append(h('vscode-table-header', { slot: 'header' }, ...columns.map((c) => h('vscode-table-header-cell', {}, c))));
+    this.table.append(h('vscode-table-header', { slot: 'header' }, ...columns.map((c) => h('vscode-table-header-cell', {}, L(c)))));
     this.body = h('vscode-table-body', { slot: 'body' });
     this.table.append(this.body);
-    this.empty = h('div', { class: 'muted table-empty' }, emptyText);
+    this.empty = h('div', { class: 'muted table-empty' }, L(emptyText));
     this.el = h('div', { class: 'simple-table' }, this.table, this.empty);
     // The table turns percentages into widths against its own width, which is 0 while a section is hidden.
     if (widths) new ResizeObserver(() => this.applyWidths()).observe(this.table);
@@ -121,7 +122,7 @@ export class FiguresView {
     for (const [id, label] of labels) {
       const value = h('span', { class: 'figure-value', 'data-figure': id }, '—');
       this.cells.set(id, value);
-      this.el.append(h('div', { class: 'figure' }, h('span', { class: 'figure-label' }, label), value));
+      this.el.append(h('div', { class: 'figure' }, h('span', { class: 'figure-label' }, L(label)), value));
     }
   }
 

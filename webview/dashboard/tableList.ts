@@ -5,6 +5,7 @@
 import { formatBytes, formatDuration } from '../../src/core/catalog/format';
 import type { TableSyncRow } from '../../src/core/monitor/types';
 import { h, setText } from './dom';
+import { L } from './i18n';
 
 export const ROW_HEIGHT = 24;
 const VIEW_ROWS = 14;
@@ -39,8 +40,8 @@ export class TableList {
     this.viewport.style.height = `${ROW_HEIGHT * VIEW_ROWS}px`;
     this.empty = h('div', { class: 'vlist-empty' });
     const head = h('div', { class: 'vlist-row vlist-head', role: 'row' },
-      h('span', { role: 'columnheader' }, 'State'), h('span', { role: 'columnheader' }, 'Table'), h('span', { role: 'columnheader' }, 'Subscription'),
-      h('span', { role: 'columnheader', class: 'num' }, 'Copied'), h('span', { role: 'columnheader', class: 'num' }, 'Waiting'));
+      h('span', { role: 'columnheader' }, L('State')), h('span', { role: 'columnheader' }, L('Table')), h('span', { role: 'columnheader' }, L('Subscription')),
+      h('span', { role: 'columnheader', class: 'num' }, L('Copied')), h('span', { role: 'columnheader', class: 'num' }, L('Waiting')));
     this.el = h('div', { class: 'table-list' }, head, this.viewport, this.empty);
     this.viewport.addEventListener('scroll', () => this.paint(), { passive: true });
   }
@@ -87,7 +88,7 @@ export class TableList {
       p.el.style.display = '';
       p.el.style.transform = `translateY(${(first + i) * ROW_HEIGHT}px)`;
       p.el.dataset.state = row.state;
-      setText(p.state, STATE_LABEL[row.state] ?? row.state);
+      setText(p.state, L(STATE_LABEL[row.state] ?? row.state));
       setText(p.name, `${row.schema}.${row.name}`);
       setText(p.sub, row.subscription);
       setText(p.bytes, row.bytesCopied === null ? '' : formatBytes(row.bytesCopied));

@@ -10,9 +10,10 @@ import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
 import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
-import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
-import { asUsage, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
+import { defaultLogicalUpgradeParams, LOGICAL_STEP_IDS, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
+import { asUsage, cannotStart, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
+import { runFixes } from '../fixes';
 import { writeRecord } from '../record';
 import { readRoutingFlag, ROUTING_HELP, routingParamsFrom } from '../routing';
 import type { RoutingOptions } from '../../core/routing';
@@ -61,6 +62,9 @@ Runbook parameters:
   --switchover-timeout SECONDS
                               The drain after the freeze must finish within this, else the switchover is
                               undone on the source (default ${Number(defaults('switchoverTimeoutMs')) / 1000}).
+  --verify-max-age MINUTES    The switchover uses verify-data's comparison only when it is at most this old;
+                              an older one must be run again (--resume RUNID --only verify-data) (default
+                              ${Number(defaults('verifyMaxAgeMs')) / 60_000}).
   --allow-target-rows         Go on when replicated tables already hold rows on the target (by default the
                               preflight refuses: the initial copy would collide with them or double them).
   --no-reverse                Do not set up replication from the new server back to the old one afterwards
@@ -76,6 +80,12 @@ Runbook parameters:
                               saw and whether every acknowledged commit reached the target.
 
 ${ROUTING_HELP}
+Fixes the tool can apply (no run is started; the next run's preflight checks again):
+  --fixes                     List them: each finding whose fix the tool can apply (a table without replica
+                              identity, a table or partition created during replication, REFRESH PUBLICATION),
+                              with its id, the exact statements, where they run, the risk, effect and undo.
+  --apply-fix ID|all          Apply that fix (repeatable) after showing it; asks for a typed "yes" (or --yes).
+
 Finishing (the way back stays open until you decide):
   A run ends after the switchover, reverse replication and ANALYZE with status succeeded (exit 0): the old server
   keeps receiving every write made on the new one. The cleanup (dropping the subscriptions, slots and publications
@@ -90,6 +100,8 @@ Run control:
   --yes                       Confirm every step without asking (needed when stdin is not a terminal).
   --resume RUNID              Continue a paused, failed or interrupted run (same --source/--target). The run's
                               parameters come from its journal; options given now override them.
+  --only STEP                 With --resume RUNID: run just this step again, then pause (e.g. --only verify-data
+                              when the switchover refuses a comparison that is too old or a set that changed).
   --journal DIR               Where run journals go (default $PGPILOT_JOURNAL_DIR, else
                               \${XDG_STATE_HOME:-~/.local/state}/pg-upgrade-pilot/runs).
   --record FILE               Write the markdown upgrade record of the run to FILE (also after a failed or
@@ -131,6 +143,10 @@ interface Flags {
   record?: string;
   recordLang: RecordLang;
   switchoverTimeout?: number;
+  verifyMaxAge?: number;
+  only?: string;
+  fixes: boolean;
+  applyFix: string[];
   publication?: string;
   subscription?: string;
   lagThreshold?: number;
@@ -143,7 +159,7 @@ interface Flags {
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
-  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en', routing: {} };
+  const f: Flags = { production: new Set(), run: newRunControl(), noReverse: false, probe: false, finish: false, recordLang: 'en', routing: {}, fixes: false, applyFix: [] };
   for (const arg of readArgs(args)) {
     const { flag, value, number } = arg;
     if (flag !== '--until' && readRunFlag(flag, value, f.run)) continue;
@@ -164,14 +180,19 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--publication': f.publication = value(); break;
       case '--subscription': f.subscription = value(); break;
       case '--lag-threshold': f.lagThreshold = number(0); break;
+      case '--verify-max-age': f.verifyMaxAge = number(0.1); break;
       case '--no-reverse': f.noReverse = true; break;
       case '--allow-target-rows': f.allowTargetRows = true; break;
       case '--probe': f.probe = true; break;
       case '--finish': f.finish = true; break;
+      case '--fixes': f.fixes = true; break;
+      case '--apply-fix': f.applyFix.push(value()); break;
+      case '--only': f.only = oneOf(flag, value(), LOGICAL_STEP_IDS); break;
       case '--freeze-method': f.freezeMethod = oneOf(flag, value(), ['database', 'system'] as const); break;
       default: unknown(flag);
     }
   }
+  if (f.only && !f.run.resume) throw new UsageError('--only needs --resume RUNID: it runs one step of a run again');
   if (f.finish && !f.run.resume) throw new UsageError('--finish needs --resume RUNID: it finishes a run that switched over (its cleanup drops the way back)');
   if (!f.source) throw new UsageError('--source is required');
   if (!f.target) throw new UsageError('--target is required');
@@ -189,6 +210,7 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     subscription: f.subscription,
     lagThresholdBytes: f.lagThreshold,
     switchoverTimeoutMs: f.switchoverTimeout === undefined ? undefined : Math.round(f.switchoverTimeout * 1000),
+    verifyMaxAgeMs: f.verifyMaxAge === undefined ? undefined : Math.round(f.verifyMaxAge * 60_000),
     subscriberConnection: f.subscriberSource,
     subscriberPasswordFile: f.subscriberPasswordFile === undefined ? undefined : resolvePath(f.subscriberPasswordFile),
     reverseSubscriberConnection: f.reverseSubscriberTarget,
@@ -218,7 +240,36 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** --fixes / --apply-fix: no run, the fixes the tool can apply (src/cli/fixes.ts). */
+function wantsFixes(args: string[]): boolean {
+  try {
+    const f = parseLogicalUpgradeArgs(args);
+    return f.fixes || f.applyFix.length > 0;
+  } catch {
+    return false; // the usage error is reported by the run's own parsing
+  }
+}
+
+async function fixesCommand(args: string[]): Promise<number> {
+  let prepared;
+  try {
+    const f = parseLogicalUpgradeArgs(args);
+    const source = await clusterFromFlag('--source', f.source!, f.sourceName, f.production.has('source'));
+    const target = await clusterFromFlag('--target', f.target!, f.targetName, f.production.has('target'));
+    prepared = { f, clusters: { source, target }, params: await paramsFor(f) };
+  } catch (err) {
+    return cannotStart('logical-upgrade', err);
+  }
+  try {
+    return await runFixes(prepared.clusters, prepared.params, prepared.f.applyFix, prepared.f.run.yes);
+  } catch (err) {
+    process.stderr.write(`pg-upgrade-pilot logical-upgrade: ${messageOf(err)}\n`);
+    return 1;
+  }
+}
+
 function run(args: string[]): Promise<number> {
+  if (wantsFixes(args)) return fixesCommand(args);
   return runCommand('logical-upgrade', async () => {
     const f = parseLogicalUpgradeArgs(args);
     const source = await clusterFromFlag('--source', f.source!, f.sourceName, f.production.has('source'));
@@ -226,7 +277,7 @@ function run(args: string[]): Promise<number> {
     const params = await paramsFor(f);
     return {
       control: f.run,
-      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish },
+      opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish, only: f.only },
       resumeHint: 'pg-upgrade-pilot logical-upgrade --source … --target …',
       notes: (result) => finishNotes(result),
       extras: extrasFor(f, source, target),

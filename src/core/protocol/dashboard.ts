@@ -2,9 +2,10 @@
  * THE message protocol between the dashboard webview (webview/dashboard/main.ts) and its host
  * (src/extension/dashboard): pure types plus runtime validators, no node or vscode import, so both sides bundle it.
  *
- *   host → webview: HostMessage     init | snapshot | run | polling | notice
+ *   host → webview: HostMessage     init | snapshot | run | polling | notice | drift
  *     (a snapshot's non-ready tables travel as a TablesDelta beside it: snapshot.tables.listed is sent empty)
  *   webview → host: WebviewMessage  ready | runNextStep | showQuestion | exportRecord | addNote | refresh | setPolling
+ *                                   | checkDrift | copyDrift
  *
  * Everything the webview sends is untrusted: the host accepts it only through parseWebviewMessage, which rejects
  * unknown types, missing or extra fields, wrong types and oversize strings. Nothing here may carry a secret:
@@ -12,11 +13,13 @@
  */
 import type { TablesDelta } from '../monitor/tableDelta';
 import type { RunPhase } from '../monitor/phase';
+import type { DriftView } from '../monitor/drift';
 import type { DashboardSnapshot, LagSample } from '../monitor/types';
 
 export type { DashboardSnapshot, LagSample } from '../monitor/types';
 export type { TablesDelta } from '../monitor/tableDelta';
 export type { RunPhase } from '../monitor/phase';
+export type { DriftView, DriftItemView, DriftStatus } from '../monitor/drift';
 
 export const DASHBOARD_VIEW_TYPE = 'pgUpgradePilot.dashboard';
 export const PROTOCOL_VERSION = 1;
@@ -112,6 +115,8 @@ export interface InitMessage {
   /** The non-ready tables of `snapshot` (reset: true). */
   tables?: TablesDelta;
   run?: RunView;
+  /** The last schema comparison of a logical pair (issue 9). */
+  drift?: DriftView;
 }
 
 export type HostMessage =
@@ -120,7 +125,9 @@ export type HostMessage =
   | { type: 'run'; run: RunView }
   /** reason: why polling stopped ("hidden", "paused by you", an error). */
   | { type: 'polling'; polling: boolean; reason?: string }
-  | { type: 'notice'; level: 'info' | 'error'; message: string };
+  | { type: 'notice'; level: 'info' | 'error'; message: string }
+  /** Schema drift between source and target: on demand, when the apply stops, and at a bounded interval. */
+  | { type: 'drift'; drift: DriftView };
 
 // ---- webview → host ----
 
@@ -132,7 +139,11 @@ export type WebviewMessage =
   | { type: 'exportRecord'; runId: string }
   | { type: 'addNote'; runId: string; text: string }
   | { type: 'refresh' }
-  | { type: 'setPolling'; polling: boolean };
+  | { type: 'setPolling'; polling: boolean }
+  /** Compare the schemas now. */
+  | { type: 'checkDrift' }
+  /** Copy the DDL of one difference (index into drift.items) or, without index, the whole script for the target. */
+  | { type: 'copyDrift'; index?: number };
 
 export type WebviewMessageType = WebviewMessage['type'];
 
@@ -209,6 +220,7 @@ export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
   switch (type) {
     case 'ready':
     case 'refresh':
+    case 'checkDrift':
       bad = checkKeys(raw, ['type']);
       return bad ? fail(`${type}: ${bad}`) : { ok: true, value: { type } };
     case 'runNextStep':
@@ -231,6 +243,12 @@ export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
       bad = checkKeys(raw, ['type', 'polling']);
       if (bad) return fail(`setPolling: ${bad}`);
       return typeof raw.polling === 'boolean' ? { ok: true, value: { type, polling: raw.polling } } : fail('setPolling: polling must be a boolean');
+    case 'copyDrift':
+      bad = checkKeys(raw, ['type'], ['index']);
+      if (bad) return fail(`copyDrift: ${bad}`);
+      if (raw.index === undefined) return { ok: true, value: { type } };
+      return Number.isInteger(raw.index) && (raw.index as number) >= 0 && (raw.index as number) < 100_000
+        ? { ok: true, value: { type, index: raw.index as number } } : fail('copyDrift: index must be a non-negative integer');
     default:
       return fail(`unknown message type ${JSON.stringify(typeof type === 'string' ? type.slice(0, 40) : typeof type)}`);
   }
@@ -249,5 +267,5 @@ export function parseDashboardState(raw: unknown): DashboardState | undefined {
 
 /** Light check on the webview side (the host is trusted; this guards against other senders). */
 export function isHostMessage(raw: unknown): raw is HostMessage {
-  return isObj(raw) && ['init', 'snapshot', 'run', 'polling', 'notice'].includes(raw.type as string);
+  return isObj(raw) && ['init', 'snapshot', 'run', 'polling', 'notice', 'drift'].includes(raw.type as string);
 }

@@ -13,6 +13,7 @@ const LABELS: Record<string, Label> = {
   fence: ['Fence on the old primary', 'Cerca en el primario antiguo'],
   switchoverTimeoutMs: ['Switchover timeout', 'Tiempo máximo del cambio'],
   lagThresholdBytes: ['Largest lag to start the switchover', 'Retraso máximo para empezar el cambio'],
+  verifyMaxAgeMs: ['Oldest data comparison the switchover accepts', 'Comparación de datos más antigua que acepta el cambio'],
   maxTransactionSeconds: ['Longest open transaction allowed', 'Transacción abierta más larga permitida'],
   rebuild: ['Rebuild of the old primary', 'Reconstrucción del primario antiguo'],
   upgradeTo: ['Minor release to install', 'Versión menor a instalar'],

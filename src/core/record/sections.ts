@@ -218,6 +218,14 @@ export function switchoverSection(ctx: Ctx, probe: ProbeRecord | undefined): str
   return parts.join('\n\n');
 }
 
+/** How old verify-data's comparison was when the switchover froze the source (issue 9: a comparison has an age). */
+function verificationAgeAtSwitchover(ctx: Ctx, verify: StepAttempt): number | undefined {
+  const sw = [...ctx.f.attempts].reverse().find((a) => STEP.switchover(a.stepId) && typeof a.outputs?.freezeStartedAt === 'string');
+  const frozen = Date.parse(String(sw?.outputs?.freezeStartedAt));
+  const compared = Date.parse(String(verify.outputs?.comparedAt));
+  return Number.isFinite(frozen) && Number.isFinite(compared) ? Math.max(0, frozen - compared) : undefined;
+}
+
 export function verificationSection(ctx: Ctx, verify: StepAttempt | undefined): string {
   const { t, lang } = ctx;
   if (!verify) return '';
@@ -226,6 +234,8 @@ export function verificationSection(ctx: Ctx, verify: StepAttempt | undefined): 
   const n = (v?: number) => (v === undefined ? '?' : formatCount(v, lang));
   const parts = [`## ${t('verification')}`];
   if (totals) parts.push(t('verificationTotals', n(totals.tables), n(totals.checksummed), n(totals.rowsSource), n(totals.rowsTarget), n(totals.mismatches)));
+  const age = verificationAgeAtSwitchover(ctx, verify);
+  if (age !== undefined) parts.push(t('verificationAge', ms(age)));
   if (rows.length) {
     const cellNum = (v?: number) => (v === undefined ? '' : formatCount(v, lang));
     parts.push(t('verificationSummary', rows.filter((r) => r.match).length, rows.length));

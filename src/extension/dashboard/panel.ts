@@ -13,6 +13,7 @@ import {
 } from '../../core/protocol/dashboard';
 import { errorMessage, type Logger } from '../log';
 import type { ExtensionServices } from '../services';
+import { PanelDrift } from './drift';
 import { dashboardHtml, newNonce } from './html';
 import { pairOf, pairOfRun, type PairPlan } from './pair';
 import { journalDirOf, RunReader, runView, type LoadedRun } from './runs';
@@ -72,6 +73,10 @@ export class DashboardPanel implements vscode.Disposable {
   private title = 'PG Upgrade';
   /** The table rows the webview holds (what the next delta is computed against); undefined = send them all. */
   private sentRows: Map<string, TableSyncRow> | undefined;
+  /** Schema drift of a logical pair (issue 9): compared on demand, when the apply stops, at a bounded interval. */
+  private readonly drift = new PanelDrift((m) => this.post(m));
+  /** The run's parameters while it replicates forward (the drift's scope). */
+  private runParams: Record<string, unknown> | undefined;
 
   constructor(private readonly deps: PanelDeps, readonly panel: vscode.WebviewPanel, readonly target: DashboardTarget) {
     DashboardPanel.open.set(targetKey(target), this);
@@ -197,6 +202,7 @@ export class DashboardPanel implements vscode.Disposable {
         if (monitor && typeof this.plan === 'object') {
           this.lastSnapshot = await monitor.poll(this.plan.pair);
           this.postSnapshot(this.lastSnapshot);
+          await this.drift.afterPoll(this.plan.pair, this.lastSnapshot, this.plan.subscription, this.reversed ? undefined : this.runParams);
         }
       } catch (err) {
         this.deps.log.warn(`dashboard ${targetKey(this.target)}: ${errorMessage(err)}`);
@@ -215,6 +221,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (!changed) return false;
     // after the switchover the forward subscription is disabled on purpose: watch the reverse path / the new primary
     const view = this.viewOf(run);
+    this.runParams = run.summary.params;
     const reversed = watchesReversePath(view.phase ?? 'preparing');
     if (this.plan === undefined || reversed !== this.reversed) {
       this.reversed = reversed;
@@ -244,7 +251,7 @@ export class DashboardPanel implements vscode.Disposable {
     this.sentRows = tables?.rows;
     this.post({
       type: 'init', protocol: PROTOCOL_VERSION, target: this.target, title: this.title, pollIntervalMs: pollIntervalMs(),
-      polling: this.polling, history: this.monitor?.lagHistory() ?? [], run,
+      polling: this.polling, history: this.monitor?.lagHistory() ?? [], run, drift: this.drift.current,
       ...(snapshot && tables ? { snapshot: { ...snapshot, tables: { ...snapshot.tables, listed: [] } }, tables: tables.delta } : {}),
     });
     if (typeof this.plan === 'string') this.post({ type: 'notice', level: 'info', message: this.plan });
@@ -277,6 +284,13 @@ export class DashboardPanel implements vscode.Disposable {
         return;
       case 'refresh':
         await this.refresh();
+        return;
+      case 'checkDrift':
+        this.drift.ask();
+        await this.refresh();
+        return;
+      case 'copyDrift':
+        if (await this.drift.copy(m.index)) this.post({ type: 'notice', level: 'info', message: vscode.l10n.t('DDL for the target copied to the clipboard.') });
         return;
       case 'setPolling':
         this.userPaused = !m.polling;

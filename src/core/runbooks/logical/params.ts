@@ -53,6 +53,11 @@ export interface LogicalUpgradeParams {
   checksumMaxBytes: number;
   /** Compare row counts inside the switchover window, when both sides are frozen (lengthens the window). */
   verifyInWindow: boolean;
+  /**
+   * The gate uses verify-data's result only when it is at most this old (ms); an older one must be run again before
+   * the switchover (the record says how old the comparison was when the source was frozen).
+   */
+  verifyMaxAgeMs: number;
   /** Set up replication back from the new server to the old one (copy_data=false) after the switchover. */
   reverseReplication: boolean;
   reversePublication: string;
@@ -99,6 +104,7 @@ export const LOGICAL_UPGRADE_DEFAULTS: Readonly<LogicalUpgradeParams> = Object.f
   freezeRoles: [],
   checksumMaxBytes: 64 * 1024 * 1024,
   verifyInWindow: false,
+  verifyMaxAgeMs: 30 * 60_000,
   reverseReplication: true,
   reversePublication: 'pgpilot_reverse',
   reverseSubscription: 'pgpilot_reverse',
@@ -166,6 +172,7 @@ export function validateLogicalUpgradeParams(p: LogicalUpgradeParams): void {
   checkPositive('syncTimeoutMs', p.syncTimeoutMs);
   checkPositive('switchoverTimeoutMs', p.switchoverTimeoutMs);
   checkPositive('checksumMaxBytes', p.checksumMaxBytes);
+  checkPositive('verifyMaxAgeMs', p.verifyMaxAgeMs);
   if (p.freezeMethod !== 'database' && p.freezeMethod !== 'system') throw new Error(`freezeMethod must be 'database' or 'system', got ${JSON.stringify(p.freezeMethod)}`);
   if (typeof p.lagThresholdBytes !== 'number' || !(p.lagThresholdBytes >= 0)) throw new Error('lagThresholdBytes must be ≥ 0');
 }

@@ -212,10 +212,10 @@ export async function checkReplicatedSet(
   if ('verified' in opts) {
     const v = opts.verified;
     if (!v || typeof v.setDigest !== 'string') {
-      throw new GateError('the data was not verified for this run (verify-data has no result); run the verify-data step first (logical-upgrade … --only verify-data)');
+      throw new GateError('the data was not verified for this run (verify-data has no result); run the verify-data step first (CLI: logical-upgrade … --resume RUNID --only verify-data; VS Code: Run Step…)');
     }
     if (v.setDigest !== state.digest) {
-      throw new GateError(`the replicated set changed since verify-data compared it (${String(v.tablesCompared ?? '?')} table(s) then, ${state.tablesInScope} now); run verify-data again (logical-upgrade … --only verify-data) before the switchover`);
+      throw new GateError(`the replicated set changed since verify-data compared it (${String(v.tablesCompared ?? '?')} table(s) then, ${state.tablesInScope} now); run verify-data again (CLI: logical-upgrade … --resume RUNID --only verify-data; VS Code: Run Step…) before the switchover`);
     }
   }
   return { tablesInScope: state.tablesInScope, tables: state.tables, digest: state.digest };

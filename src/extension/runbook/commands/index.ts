@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../../log';
 import { abortRun } from './abortRun';
 import { addNote } from './addNote';
+import { applyFixCommand } from './applyFix';
 import type { RunbookCommandContext, RunbookCommandHandler } from './context';
 import { dryRun } from './dryRun';
 import { finishUpgrade } from './finishUpgrade';
@@ -28,6 +29,7 @@ export const RUNBOOK_COMMANDS: Readonly<Record<string, RunbookCommandHandler>> =
   'pgUpgradePilot.finishUpgrade': finishUpgrade,
   'pgUpgradePilot.addNote': addNote,
   'pgUpgradePilot.openJournal': openJournal,
+  'pgUpgradePilot.applyFix': applyFixCommand,
 };
 
 export function registerRunbookCommands(ctx: RunbookCommandContext): void {

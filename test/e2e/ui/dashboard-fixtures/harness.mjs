@@ -129,9 +129,10 @@ function prelude(themes) {
 const COMMON_VARS = COMMON;
 
 /** Serves the harness page and the bundle; resolves { url, close }. */
-export async function startHarness() {
+/** opts.lang: the page's <html lang> (the webview's labels follow it); opts.ports: [from, to] instead of PORTS. */
+export async function startHarness(opts = {}) {
   const { dashboardHtml, newNonce } = await loadTs('src/extension/dashboard/html.ts');
-  const port = await freePort(...PORTS);
+  const port = await freePort(...(opts.ports ?? PORTS));
   const origin = `http://127.0.0.1:${port}`;
   const themes = Object.fromEntries(Object.entries(THEMES).map(([k, v]) => [k, { ...COMMON_VARS, ...v }]));
   const files = {
@@ -144,7 +145,7 @@ export async function startHarness() {
     if (path === '/' || path === '/harness.html') {
       const html = dashboardHtml({
         cspSource: origin, nonce: newNonce(), scriptUri: `${origin}/dist/webview/dashboard.js`, styleUri: `${origin}/media/dashboard.css`,
-        title: 'Dashboard harness', preludeScript: prelude(themes),
+        title: 'Dashboard harness', preludeScript: prelude(themes), lang: opts.lang,
       });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(html);

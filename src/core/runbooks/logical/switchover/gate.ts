@@ -9,6 +9,7 @@ import { quoteIdent } from '../../../sql';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams, type TableName } from '../params';
 import { checkReplicatedSet } from '../replicated-set';
+import { checkVerificationAge } from '../verification-age';
 import { display, findPublication, findSlot, findSubscription, fromKey, sequenceOids, slotLag, subscriptionRelStates, tableKey } from '../queries';
 import { blockingTransactions, slotIsOurs } from './reverse-slot';
 
@@ -54,6 +55,7 @@ export async function checkGate(ctx: Ctx): Promise<GateReport> {
   // issue 9: the set re-derived from the source's catalog (new tables/partitions) and verified as it is now; first, so that
   // an apply stopped by DDL or by a table missing on the target is reported as exactly that
   await checkReplicatedSet(src, tgt, p, { inWindow: false, verified: ctx.outputsOf('verify-data') });
+  checkVerificationAge(ctx.outputsOf('verify-data'), p.verifyMaxAgeMs); // issue 9: a comparison has an age
   if (sub.workerPid === null && !(await applyWorkerBack(tgt, p.subscription))) {
     throw new GateError(`the apply worker of "${p.subscription}" is not running on the target (see its server log); the drain could not finish`);
   }
