@@ -15,7 +15,8 @@ const SOURCE = 'host=db14.internal port=5432 dbname=app user=postgres';
 
 function ctx(params: Partial<LogicalUpgradeParams> = {}): StepContext<LogicalUpgradeParams> {
   return {
-    params,
+    // The catalog route: this file tests where the password comes from, not the password-file route (passfile.ts).
+    params: { passwordInCatalog: true, ...params },
     connection: () => SOURCE,
     password: async () => 'ours-secret',
   } as unknown as StepContext<LogicalUpgradeParams>;
