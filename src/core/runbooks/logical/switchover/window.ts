@@ -259,9 +259,9 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
       for (const d of dbs) if (d.subSyncBefore) await d.s.tgtCtl.query(setSubscriptionOptionSql(d.ctx.params.subscription, 'synchronous_commit', d.subSyncBefore)).catch(() => undefined);
       return { status: 'failed', outputs, findings, message: `the switchover did not start (the source was never frozen): ${messageOf(err)}` };
     }
-    if (phase === 'committed') return rollForwardAfterError(ctx, dbs, outputs, t.freeze!, err);
+    if (phase === 'committed') return await rollForwardAfterError(ctx, dbs, outputs, t.freeze!, err);
     // ---- before the commit point: hand EVERY database back (each one's target proved read-only first) ----
-    return handEveryDatabaseBack(dbs, outputs, loginRoles, t.freeze, messageOf(err), findings);
+    return await handEveryDatabaseBack(dbs, outputs, loginRoles, t.freeze, messageOf(err), findings);
   } finally {
     await closeWindowDatabases(dbs);
   }
