@@ -27,7 +27,7 @@ const journal = join(dir, 'journal');
 
 interface StepJson { id: string; status: string; message?: string; outputs?: Record<string, unknown> }
 
-describe('cluster scope: several databases in ONE switchover (14 → 16)', { concurrency: 1, timeout: 600_000 }, () => {
+describe('cluster scope: several databases in ONE switchover (14 → 16)', { concurrency: 1, timeout: 900_000 }, () => {
   let pair: Pair;
   let env: Record<string, string>;
   const writers: AckedWriter[] = [];
@@ -102,12 +102,11 @@ describe('cluster scope: several databases in ONE switchover (14 → 16)', { con
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the database list is checked before anything changes', async () => {
+  test('the database list is checked against the source before anything changes', async () => {
+    // templates and names given twice: test/unit/logical-cluster-scope.test.ts (each CLI child costs seconds)
     const cases: Array<[string[], RegExp]> = [
       [['--databases', 'app1,nope'], /no database "nope"/],
-      [['--databases', 'template1'], /"template1" is a template/],
       [['--databases', 'app1,closed'], /"closed" does not allow connections/],
-      [['--databases', 'app1,app1'], /"app1" is named twice/],
     ];
     for (const [flags, expected] of cases) {
       const r = await cli(upgradeArgs('postgres', ...flags));
