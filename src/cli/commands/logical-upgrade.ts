@@ -10,7 +10,7 @@ import { multiHostConnection, startProbe, type Probe } from '../../core/probe';
 import { probeRecordOf, probeSnapshotEvent, type ProbeRecord, type RecordLang } from '../../core/record';
 import { appendEvent, type RunCluster, type RunResult } from '../../core/runbook';
 import type { RunnerUi } from '../../core/runbook/types';
-import { defaultLogicalUpgradeParams, LOGICAL_STEP_IDS, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../../core/runbooks/logical';
+import { DatabaseListError, defaultLogicalUpgradeParams, LOGICAL_STEP_IDS, logicalUpgradeRunbook, resolveDatabases, type LogicalUpgradeParams } from '../../core/runbooks/logical';
 import { asUsage, cannotStart, messageOf, oneOf, readArgs, unknown, UsageError } from '../args';
 import { clusterFromFlag, connectCluster, refusePassword } from '../connections';
 import { runFixes } from '../fixes';
@@ -52,6 +52,19 @@ Connections (libpq connection strings, keyword/value or URI; multi-host allowed;
                               cluster's name typed). Repeatable.
   Passwords: from the connection string, PGPASSWORD or the password file (~/.pgpass, PGPASSFILE, passfile=).
   They are never printed and never journaled.
+
+Databases (default: the --source connection's database only; the others keep taking writes):
+  --all-databases             Move EVERY database of the source (not templates, not those refusing
+                              connections; the list is read again from the source at the preflight and at the
+                              switchover) in ONE switchover: roles once, then schema, publication, subscription,
+                              sync and verification per database, one gate, ONE window (every database frozen,
+                              one frozen WAL position every slot confirms, every database's sequences copied,
+                              one commit point), every database opened. Each database gets its own names
+                              (pgpilot_upgrade_<database>, pgpilot_reverse_<database>). The target must have
+                              the databases (CREATE DATABASE there first; the preflight names a missing one).
+  --databases A,B,C           The same for exactly these databases (refused before anything changes: a name
+                              the source does not have, a template, a database refusing connections, a name
+                              given twice).
 
 Runbook parameters:
   --publication NAME          Publication on the source (default pgpilot_upgrade_<database>).
@@ -156,6 +169,16 @@ interface Flags {
   freezeMethod?: 'database' | 'system';
   routing: RoutingOptions;
   allowTargetRows?: boolean;
+  databases?: 'all' | string[];
+}
+
+/** --databases a,b,c: names split on commas, none empty, none twice. */
+function databaseList(flag: string, text: string): string[] {
+  const names = text.split(',').map((x) => x.trim());
+  if (names.some((x) => x === '')) throw new UsageError(`${flag}: an empty database name in "${text}" (names are separated by commas)`);
+  const twice = names.find((x, i) => names.indexOf(x) !== i);
+  if (twice !== undefined) throw new UsageError(`${flag}: database "${twice}" is named twice`);
+  return names;
 }
 
 export function parseLogicalUpgradeArgs(args: string[]): Flags {
@@ -183,6 +206,12 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
       case '--verify-max-age': f.verifyMaxAge = number(0.1); break;
       case '--no-reverse': f.noReverse = true; break;
       case '--allow-target-rows': f.allowTargetRows = true; break;
+      case '--all-databases':
+        if (Array.isArray(f.databases)) throw new UsageError('--all-databases and --databases exclude each other');
+        f.databases = 'all'; break;
+      case '--databases':
+        if (f.databases === 'all') throw new UsageError('--all-databases and --databases exclude each other');
+        f.databases = databaseList(flag, value()); break;
       case '--probe': f.probe = true; break;
       case '--finish': f.finish = true; break;
       case '--fixes': f.fixes = true; break;
@@ -196,6 +225,10 @@ export function parseLogicalUpgradeArgs(args: string[]): Flags {
   if (f.finish && !f.run.resume) throw new UsageError('--finish needs --resume RUNID: it finishes a run that switched over (its cleanup drops the way back)');
   if (!f.source) throw new UsageError('--source is required');
   if (!f.target) throw new UsageError('--target is required');
+  if (f.databases !== undefined && (f.publication !== undefined || f.subscription !== undefined)) {
+    throw new UsageError(`${f.databases === 'all' ? '--all-databases' : '--databases'} gives every database its own names (pgpilot_upgrade_<database>): leave out --publication and --subscription`);
+  }
+  if (f.databases !== undefined && f.freezeMethod === 'system') throw new UsageError('several databases are frozen one by one (--freeze-method database): --freeze-method system cannot be combined with --all-databases/--databases');
   return f;
 }
 
@@ -219,9 +252,29 @@ async function paramsFor(f: Flags): Promise<LogicalUpgradeParams> {
     freezeMethod: f.freezeMethod,
     clientRouting: routingParamsFrom(f.routing),
     allowTargetRows: f.allowTargetRows,
+    databases: f.databases,
   };
   const database = await resolveConn(parseConnString(f.source!)).then((r) => r.dbname, () => undefined); // a bad --source is reported where it is connected
   return asUsage(() => defaultLogicalUpgradeParams({ ...base, ...stripUndefined(given) }, database));
+}
+
+/** --databases checked against the source's catalog before the run starts (the preflight checks again). */
+async function checkDatabasesExist(source: RunCluster, names: string[]): Promise<void> {
+  let client;
+  try {
+    client = await connectCluster(source);
+  } catch {
+    return; // an unreachable source is reported by the run itself, with its cause
+  }
+  try {
+    const q = { query: async <R>(text: string, values?: unknown[]) => { const r = await client.query(text, values); return { rows: r.rows as R[], rowCount: r.rowCount }; } };
+    await resolveDatabases(q, names);
+  } catch (err) {
+    if (err instanceof DatabaseListError) throw new UsageError(`--databases: ${err.message}. Nothing has been changed.`);
+    throw err;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The password file must be there and private, as libpq requires (it ignores a group/world-readable one). */
@@ -275,6 +328,7 @@ function run(args: string[]): Promise<number> {
     const source = await clusterFromFlag('--source', f.source!, f.sourceName, f.production.has('source'));
     const target = await clusterFromFlag('--target', f.target!, f.targetName, f.production.has('target'));
     const params = await paramsFor(f);
+    if (Array.isArray(params.databases) && !f.run.resume) await checkDatabasesExist(source, params.databases);
     return {
       control: f.run,
       opts: { runbook: logicalUpgradeRunbook, clusters: { source, target }, params, finish: f.finish, only: f.only },

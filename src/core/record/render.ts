@@ -6,6 +6,7 @@
  */
 import { Redactor, scrubText } from '../runbook/redact';
 import type { JournalEvent } from '../runbook/types';
+import { databasesSection, perDatabaseOutputs } from './databases';
 import { lastSuccess, outputNumber, outputString, runFacts, runStatus, type RunFacts } from './facts';
 import { formatCount, recordText, type RecordKey, type RecordLang } from './i18n';
 import { inline, utc } from './markdown';
@@ -165,8 +166,10 @@ export function renderUpgradeRecord(events: JournalEvent[], opts: RecordOptions)
   const ctx: Ctx = { f, t: recordText(opts.lang), lang: opts.lang, runbook };
   const kind = pairKind(f);
   const verify = lastSuccess(f, STEP.verify) ?? [...f.attempts].reverse().find((a) => STEP.verify(a.stepId) && a.outputs);
-  const rows = verificationRows(verify?.outputs);
-  const mismatched = rows.some((r) => !r.match) || (verificationTotals(verify?.outputs)?.mismatches ?? 0) > 0;
+  // a run that moved several databases verifies each of them (databasesSection); one-database runs as before
+  const perDatabase = perDatabaseOutputs(verify);
+  const verifiedSets = perDatabase ? Object.values(perDatabase) : [verify?.outputs];
+  const mismatched = verifiedSets.some((o) => verificationRows(o).some((r) => !r.match) || (verificationTotals(o)?.mismatches ?? 0) > 0);
   const sections = [
     header(ctx, probe, kind),
     clustersSection(ctx),
@@ -174,7 +177,8 @@ export function renderUpgradeRecord(events: JournalEvent[], opts: RecordOptions)
     checksSection(ctx),
     timelineSection(ctx),
     switchoverSection(ctx, probe),
-    verificationSection(ctx, verify),
+    databasesSection(ctx, verify),
+    perDatabase ? '' : verificationSection(ctx, verify),
     statementsSection(ctx),
     issuesSection(ctx),
     rollbackSection(ctx, kind),

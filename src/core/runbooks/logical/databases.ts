@@ -58,9 +58,18 @@ export async function gatherDatabaseScopeFacts(source: Queryable, target: Querya
   };
 }
 
+/** The databases this run moves: the resolved list of a cluster-scope run (cluster.ts), else the connection's database. */
+export function movedDatabases(facts: DatabaseScopeFacts, p: LogicalUpgradeParams): string[] {
+  return Array.isArray(p.databases) ? p.databases : [facts.current];
+}
+
 /** What happens to one database of the source in this run, in words. */
 export function fateOf(db: SourceDatabase, facts: DatabaseScopeFacts, p: LogicalUpgradeParams): string {
-  if (db.name === facts.current) {
+  const moved = movedDatabases(facts, p);
+  if (moved.includes(db.name) && moved.length > 1) {
+    return `moved now, with ${moved.length - 1} other database(s) in ONE switchover: replicated to the target, then frozen on the source together with them and opened on the target together`;
+  }
+  if (db.name === facts.current || moved.includes(db.name)) {
     return p.freezeMethod === 'system'
       ? 'moved now: replicated to the target, then the WHOLE source cluster is frozen (freezeMethod system) and this database opens on the target'
       : 'moved now: replicated to the target, then frozen on the source (this database only) and opened on the target';
@@ -77,13 +86,14 @@ export function evaluateDatabaseScope(facts: DatabaseScopeFacts, p: LogicalUpgra
   for (const db of facts.databases) {
     findings.push({ id: 'database-scope', severity: 'info', cluster: 'source', message: `Database ${quoteIdent(db.name)}: ${fateOf(db, facts, p)}.` });
   }
-  const others = facts.databases.filter((d) => d.name !== facts.current && d.allowsConnections && !d.frozen);
+  const moved = movedDatabases(facts, p);
+  const others = facts.databases.filter((d) => !moved.includes(d.name) && d.allowsConnections && !d.frozen);
   const leftBehind = others.filter((d) => d.slots.length === 0);
   if (leftBehind.length > 0) {
     findings.push({
       id: 'databases-left-behind', severity: 'warning', cluster: 'source',
-      message: `This run moves only ${quoteIdent(facts.current)}; ${leftBehind.map((d) => quoteIdent(d.name)).join(', ')} ${leftBehind.length === 1 ? 'is' : 'are'} not replicated and stay${leftBehind.length === 1 ? 's' : ''} on the old server (writable there${p.freezeMethod === 'system' ? ', except during and after this switchover: freezeMethod system freezes the whole cluster' : ''}).`,
-      fix: 'Upgrade each of them with its own run (a --source connection naming that database); each run uses its own slot names (pgpilot_upgrade_<database>).',
+      message: `This run moves only ${moved.map((d) => quoteIdent(d)).join(', ')}; ${leftBehind.map((d) => quoteIdent(d.name)).join(', ')} ${leftBehind.length === 1 ? 'is' : 'are'} not replicated and stay${leftBehind.length === 1 ? 's' : ''} on the old server (writable there${p.freezeMethod === 'system' ? ', except during and after this switchover: freezeMethod system freezes the whole cluster' : ''}).`,
+      fix: 'Move them in the same run (--all-databases, or --databases naming them too), or upgrade each with its own run (a --source connection naming that database); each database has its own slot names (pgpilot_upgrade_<database>).',
     });
   }
   if (p.freezeMethod === 'system' && others.length > 0) {

@@ -17,10 +17,13 @@ import { verifyDataStep } from './steps/verify-data';
 import { waitSyncStep } from './steps/wait-sync';
 import { explainMissingTargetDatabase } from './missing-database';
 import { removeSubscriptionPasswords, restoreSubscriptionPasswords } from './subscription-secrets';
+import { forEachDatabase, isClusterScope } from './cluster';
+import { perDatabase } from './per-database';
 
 export { defaultLogicalUpgradeParams, validateLogicalUpgradeParams, LOGICAL_UPGRADE_DEFAULTS, slotNameOf } from './params';
 export type { LogicalUpgradeParams, TableName } from './params';
 export { databaseNamedBy, databaseScopedNames } from './database-names';
+export { resolveDatabases, DatabaseListError } from './cluster';
 export { evaluatePreflight } from './rules';
 export { guardedSwitchover, checkGate, GateError } from './switchover';
 
@@ -37,20 +40,22 @@ export const logicalUpgradeRunbook: RunbookDefinition<LogicalUpgradeParams> = {
   title: 'Major upgrade by logical replication',
   roles: ['source', 'target'],
   explainConnectError: explainMissingTargetDatabase,
+  // Roles are global (once); every other step runs once per database of the run (cluster scope, issue 10); the
+  // switchover loops over the databases inside its ONE window.
   steps: [
-    preflightStep,
+    perDatabase(preflightStep),
     copyRolesStep,
-    copySchemaStep,
-    createPublicationStep,
-    createSubscriptionStep,
-    waitSyncStep,
-    verifyDataStep,
+    perDatabase(copySchemaStep),
+    perDatabase(createPublicationStep),
+    perDatabase(createSubscriptionStep),
+    perDatabase(waitSyncStep),
+    perDatabase(verifyDataStep),
     switchoverStep,
-    reverseReplicationStep,
-    analyzeTargetStep,
-    cleanupStep,
+    perDatabase(reverseReplicationStep),
+    perDatabase(analyzeTargetStep),
+    perDatabase(cleanupStep),
   ],
-  // no password stays in pg_subscription once a run ends, whatever the ending (subscription-secrets.ts)
-  atRunStart: restoreSubscriptionPasswords,
-  atRunEnd: removeSubscriptionPasswords,
+  // no password stays in pg_subscription once a run ends, whatever the ending (subscription-secrets.ts), in any database
+  atRunStart: async (ctx) => (isClusterScope(ctx.params) ? (await forEachDatabase(ctx, (u) => restoreSubscriptionPasswords(u.ctx))).flatMap((x) => x.value) : restoreSubscriptionPasswords(ctx)),
+  atRunEnd: async (ctx, status) => (isClusterScope(ctx.params) ? (await forEachDatabase(ctx, (u) => removeSubscriptionPasswords(u.ctx, status))).flatMap((x) => x.value) : removeSubscriptionPasswords(ctx, status)),
 };

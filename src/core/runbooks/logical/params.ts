@@ -85,6 +85,13 @@ export interface LogicalUpgradeParams {
   clientRouting?: ClientRoutingParams;
   /** Let the preflight go on when replicated tables already hold rows on the target (they must not collide). */
   allowTargetRows?: boolean;
+  /**
+   * Which databases move in this run, in ONE coordinated switchover (issue 10). undefined: the source connection's
+   * database (names as given). 'all': every non-template database of the source that allows connections, re-derived
+   * from the source's catalog at the preflight and at the gate (never remembered). A list: exactly those. With a list
+   * or 'all', each database gets its own publication, subscription and slots (pgpilot_upgrade_<db>, pgpilot_reverse_<db>).
+   */
+  databases?: 'all' | string[];
 }
 
 export type FreezeMethod = 'database' | 'system';
@@ -175,6 +182,18 @@ export function validateLogicalUpgradeParams(p: LogicalUpgradeParams): void {
   checkPositive('verifyMaxAgeMs', p.verifyMaxAgeMs);
   if (p.freezeMethod !== 'database' && p.freezeMethod !== 'system') throw new Error(`freezeMethod must be 'database' or 'system', got ${JSON.stringify(p.freezeMethod)}`);
   if (typeof p.lagThresholdBytes !== 'number' || !(p.lagThresholdBytes >= 0)) throw new Error('lagThresholdBytes must be ≥ 0');
+  if (p.databases !== undefined && p.databases !== 'all') {
+    if (!Array.isArray(p.databases) || p.databases.length === 0) throw new Error("databases must be 'all' or a non-empty list of database names");
+    const seen = new Set<string>();
+    for (const d of p.databases) {
+      checkName('database', d);
+      if (seen.has(d)) throw new Error(`database "${d}" is named twice in databases`);
+      seen.add(d);
+    }
+  }
+  if (p.databases !== undefined && p.freezeMethod === 'system') {
+    throw new Error('moving several databases freezes each of them (freezeMethod database); freezeMethod system cannot be combined with databases');
+  }
 }
 
 export function slotNameOf(p: LogicalUpgradeParams): string {

@@ -7,7 +7,10 @@ import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { currentDatabase, findSubscription, sequenceOids, fromKey } from '../queries';
 import { messageOf } from '../session';
 import { checkGate, DRAIN_POLL_MS, GateError, guardedSwitchover, openStatements } from '../switchover';
-import { decideResume, describeDecision, resumeSwitchover } from '../switchover/resume';
+import { describeDecision } from '../switchover/resume';
+import { decideRun, describeRun, resumeRun } from '../switchover/resume-databases';
+import { DatabaseListError, forEachDatabase, isClusterScope } from '../cluster';
+import { quoteIdent } from '../../../sql';
 import {
   alterSubscriptionSql, DRAIN_MARKER_SQL, freezeSql, openDatabaseSql, readSequencesSql, roleLoginSql, setSubscriptionOptionSql, setvalSql,
   TERMINATE_CLIENTS_SQL,
@@ -18,13 +21,27 @@ type Ctx = StepContext<LogicalUpgradeParams>;
 const PLAN_SEQUENCES_SHOWN = 50;
 
 async function planActions(ctx: Ctx): Promise<PlannedAction[]> {
+  if (!isClusterScope(ctx.params)) return planDatabase(ctx);
+  // One window for every database: each database's statements, in the order the window runs them per phase.
+  if (!ctx.dryRun) {
+    const d = await decideRun(ctx).catch(() => undefined);
+    if (d && d.state !== 'replicating') return [{ kind: 'manual', cluster: 'source', instructions: describeRun(d) }];
+  }
+  const all = await forEachDatabase(ctx, async (u) => (await planDatabase(u.ctx, true)).map((a) => (a.kind === 'sql' ? { ...a, statements: [`-- database ${quoteIdent(u.database)}`, ...a.statements] } : a)));
+  return [
+    { kind: 'wait', cluster: 'source', description: `ONE window for ${all.length} database(s) (${all.map((x) => quoteIdent(x.database)).join(', ')}): every database frozen on the source first, then ONE frozen WAL position that every database's slot must confirm, every database's sequences copied, ONE commit point journaled, then every database opened on the target` },
+    ...all.flatMap((x) => x.value),
+  ];
+}
+
+async function planDatabase(ctx: Ctx, inCluster = false): Promise<PlannedAction[]> {
   const p = ctx.params;
   const src = await ctx.db('source');
   const tgt = await ctx.db('target');
   const [srcDb, tgtDb] = [await currentDatabase(src), await currentDatabase(tgt)];
   // On a real run (not a dry run) an earlier attempt may have stopped: say what resume will do.
-  if (!ctx.dryRun) {
-    const d = await decideResume(ctx).catch(() => undefined);
+  if (!ctx.dryRun && !inCluster) {
+    const d = await decideRun(ctx).catch(() => undefined);
     if (d && d.state !== 'replicating') {
       const forward = [`-- ${describeDecision(d)}`];
       if (d.state === 'frozen') return [{ kind: 'sql', cluster: 'source', statements: [...forward, ...openStatements(d.source), ...p.freezeRoles.map((r) => roleLoginSql(r, true))] }];
@@ -45,7 +62,7 @@ async function planActions(ctx: Ctx): Promise<PlannedAction[]> {
   const terminate = `${TERMINATE_CLIENTS_SQL.replace('$1::int[]', "'{<our control sessions>}'::int[]")}`;
   const openTarget = p.freezeMethod === 'database' ? [openDatabaseSql(tgtDb)] : openStatements({ database: tgtDb, byDatabase: false, bySystemFile: true, readOnly: true });
   return [
-    ...clientRoutingFor(ctx).plan(),
+    ...(inCluster ? [] : clientRoutingFor(ctx).plan()),
     {
       kind: 'sql', cluster: 'target',
       statements: [
@@ -91,28 +108,28 @@ export const switchoverStep: StepDefinition<LogicalUpgradeParams> = {
   risk: 'disruptive',
   plan: planActions,
   async isDone(ctx) {
-    const d = await decideResume(ctx);
+    const d = await decideRun(ctx);
     if (d.state !== 'open') return false;
-    const sub = await findSubscription(await ctx.db('target'), ctx.params.subscription);
-    return !sub || !sub.enabled;
+    const subs = await forEachDatabase(ctx, async (u) => findSubscription(await u.ctx.db('target'), u.ctx.params.subscription));
+    return subs.every((x) => !x.value || !x.value.enabled);
   },
   async precondition(ctx) {
     try {
-      const d = await decideResume(ctx);
-      if (d.state === 'both-writable') return { ok: false, message: describeDecision(d) };
-      if (d.state !== 'replicating') return { ok: true, message: describeDecision(d) };
-      const g = await checkGate(ctx);
-      return { ok: true, message: `${g.tables} table(s) ready, ${g.lagBytes} bytes behind, ${g.sequences.length} sequence(s) to copy` };
+      const d = await decideRun(ctx);
+      if (d.state === 'both-writable' || d.state === 'mixed') return { ok: false, message: describeRun(d) };
+      if (d.state !== 'replicating') return { ok: true, message: describeRun(d) };
+      const gates = await forEachDatabase(ctx, (u) => checkGate(u.ctx));
+      return { ok: true, message: gates.map((x) => `${isClusterScope(ctx.params) ? `${quoteIdent(x.database)}: ` : ''}${x.value.tables} table(s) ready, ${x.value.lagBytes} bytes behind, ${x.value.sequences.length} sequence(s) to copy`).join('; ') };
     } catch (err) {
-      if (err instanceof GateError) return { ok: false, message: err.message };
+      if (err instanceof GateError || err instanceof DatabaseListError) return { ok: false, message: err.message };
       throw err;
     }
   },
   async execute(ctx): Promise<StepOutcome> {
     let r;
     try {
-      const d = await decideResume(ctx);
-      r = d.state === 'replicating' ? await guardedSwitchover(ctx) : await resumeSwitchover(ctx, d);
+      const d = await decideRun(ctx);
+      r = d.state === 'replicating' ? await guardedSwitchover(ctx) : await resumeRun(ctx, d);
     } catch (err) {
       // only the gate, the live reads or opening sessions can throw here: nothing was frozen on the source
       return { status: 'failed', message: `the switchover did not start (nothing was frozen on the source): ${messageOf(err)}` };

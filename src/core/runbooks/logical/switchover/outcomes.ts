@@ -23,11 +23,14 @@ export interface SwitchoverOutcome {
   findings?: Finding[];
 }
 
-/** After the target opened: the routing hook (errors reported), the forward subscription disabled, a checkpoint. */
-export async function afterTargetOpen(ctx: Ctx, outputs: Record<string, unknown>): Promise<void> {
+/**
+ * After the target opened: the routing hook (errors reported; once per run, `withRouting` false for the other
+ * databases of a cluster run), the forward subscription disabled, a checkpoint.
+ */
+export async function afterTargetOpen(ctx: Ctx, outputs: Record<string, unknown>, withRouting = true): Promise<void> {
   const routing = clientRoutingFor(ctx);
   try {
-    outputs['routing.afterOpen'] = await routing.afterOpen();
+    if (withRouting) outputs['routing.afterOpen'] = await routing.afterOpen();
   } catch (err) {
     outputs['routing.afterOpen'] = { error: messageOf(err) };
     ctx.ui.log('warn', `client routing after the target opened: ${messageOf(err)} (the switchover stands)`);

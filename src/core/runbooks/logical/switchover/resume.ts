@@ -15,7 +15,8 @@ import { iso } from './sessions';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
-export type ResumeState = 'replicating' | 'frozen' | 'committed' | 'open' | 'both-writable';
+/** 'mixed': the databases of a cluster run disagree in a way no protocol step produces (resume-databases.ts). */
+export type ResumeState = 'replicating' | 'frozen' | 'committed' | 'open' | 'both-writable' | 'mixed';
 
 export interface ResumeDecision {
   state: ResumeState;
@@ -57,7 +58,15 @@ export function describeDecision(d: ResumeDecision): string {
     case 'committed': return 'an earlier attempt passed its commit point (both servers read-only): the target is opened, the source stays read-only';
     case 'open': return 'the target is open and the source read-only: the switchover is finished (forward subscription disabled, source fenced)';
     case 'both-writable': return 'BOTH servers take writes although this run passed its commit point: nothing is changed; make the old source read-only, then resume';
+    case 'mixed': return 'the databases of this run are in states no switchover leaves (someone changed a server by hand): nothing is changed; see each database\'s state';
   }
+}
+
+/** The subscription's synchronous_commit before the attempt (per database in a cluster run's checkpoint). */
+function subSyncBeforeOf(d: ResumeDecision): string | null {
+  const data = d.freezing?.data;
+  if (Array.isArray(data?.databases)) return ((data.subSyncBeforeByDatabase as Record<string, string> | undefined)?.[d.source.database]) ?? null;
+  return (data?.subSyncBefore as string | null | undefined) ?? null;
 }
 
 /** Finishes the protocol from a state other than 'replicating'. */
@@ -67,14 +76,14 @@ export async function resumeSwitchover(ctx: Ctx, d: ResumeDecision): Promise<Swi
   if (d.freezing) outputs.freezeStartedAt = d.freezing.data?.at ?? d.freezing.ts;
   if (d.commit) outputs.commitPointAt = d.commit.data?.at ?? d.commit.ts;
   const freezeWall = d.freezing ? Date.parse(String(d.freezing.data?.at ?? d.freezing.ts)) : undefined;
-  if (d.state === 'both-writable') {
+  if (d.state === 'both-writable' || d.state === 'mixed') {
     return { status: 'failed', outputs, message: `${describeDecision(d)}. Source ${d.source.database}: writable; target ${d.target.database}: writable.` };
   }
   if (d.state === 'frozen') {
     const loginRoles = Array.isArray(d.freezing?.data?.loginRoles) ? (d.freezing!.data!.loginRoles as string[]) : [];
     const back = await handSourceBack(ctx, {
       sourceDatabase: d.source.database, method: d.source.byDatabase ? 'database' : 'system', loginRoles,
-      subSyncBefore: (d.freezing?.data?.subSyncBefore as string | null | undefined) ?? null, freezeWall,
+      subSyncBefore: subSyncBeforeOf(d), freezeWall,
     }, 'the earlier attempt stopped inside its window before its commit point (resumed)');
     Object.assign(outputs, back.outputs);
     return { ...back, outputs };

@@ -6,29 +6,30 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { compareLsn } from '../../../catalog';
 import { clientRoutingFor } from '../../../routing';
 import { quoteIdent } from '../../../sql';
 import { waitReconnecting } from '../../../runbook/reconnect';
 import type { Finding, StepContext } from '../../../runbook/types';
-import { compareTables, mismatchFinding, type TableToCompare } from '../compare';
+import { openDatabaseUnits, type DatabaseUnit } from '../cluster';
+import { compareTables, mismatchFinding } from '../compare';
 import { faultPoint } from '../fault-points';
-import { hardFence, type FenceState } from '../fence';
+import { hardFence } from '../fence';
 import { GateError } from '../gate-error';
-import { slotNameOf, type LogicalUpgradeParams } from '../params';
+import type { LogicalUpgradeParams } from '../params';
 import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
 import { reversePublicationScope } from '../scope';
-import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
+import { backendPid, display, findPublication, findSubscription, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
-  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
+  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, roleLoginSql,
   setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL, UNFREEZE,
 } from '../statements';
-import { checkGate } from './gate';
+import { checkGate, type GateReport } from './gate';
 import { openServer, openStatements, readLive, type ServerLive } from './live';
 import { afterTargetOpen, handSourceBack, type SwitchoverOutcome } from './outcomes';
 import { advanceReverseSlot, prepareReverseSlot } from './reverse-slot';
-import { Breakdown, closeSessions, iso, openSessions, round, stamp, within } from './sessions';
+import { Breakdown, iso, round, stamp, within } from './sessions';
+import { closeWindowDatabases, openWindowDatabases, ourSourcePids, prepareSequences, slotsBehind, type WindowDatabase } from './window-databases';
 
 type Ctx = StepContext<LogicalUpgradeParams>;
 
@@ -39,77 +40,89 @@ const TARGET_FREEZE_BOUND_MS = 5000;
 const OPEN_BOUND_MS = 5000;
 
 export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
+  // the databases of the run, re-derived from the source now (cluster scope); one for a one-database run
+  const opened = await openDatabaseUnits(ctx);
+  try {
+    return await coordinatedSwitchover(ctx, opened.units);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** ONE window for every database of the run: one freeze, one frozen WAL position, one commit point, one opening. */
+async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<SwitchoverOutcome> {
   const p = ctx.params;
-  const slot = slotNameOf(p);
-  const gate = await checkGate(ctx); // throws GateError: nothing frozen on the source
-  for (const w of gate.longOnSource) ctx.ui.log('warn', `a transaction is open on the source (${w}); the freeze will end it`);
+  const gates: GateReport[] = [];
+  for (const u of units) gates.push(await checkGate(u.ctx)); // throws GateError: nothing frozen on the source
+  for (const w of gates.flatMap((g) => g.longOnSource)) ctx.ui.log('warn', `a transaction is open on the source (${w}); the freeze will end it`);
   const compare = p.verifyInWindow;
   const routing = clientRoutingFor(ctx);
-  const s = await openSessions(ctx, compare);
+  const outputs: Record<string, unknown> = {
+    gateLagBytes: Math.max(...gates.map((g) => g.lagBytes)), tables: gates.reduce((n, g) => n + g.tables, 0), freezeMethod: p.freezeMethod,
+  };
+  const dbs = await openWindowDatabases(units, gates, compare, outputs);
+  const first = dbs[0];
   let phase: 'preparing' | 'frozen' | 'committed' = 'preparing';
-  let subSyncBefore: string | null = null;
   const loginRoles: string[] = [];
-  let fence: FenceState | undefined;
-  let sourceDatabase = '';
-  let targetFrozen: ServerLive | undefined;
-  const outputs: Record<string, unknown> = { gateLagBytes: gate.lagBytes, tables: gate.tables, freezeMethod: p.freezeMethod };
   const breakdown = new Breakdown();
   outputs.windowBreakdown = breakdown.phases;
   const t: { freeze?: ReturnType<typeof stamp>; open?: ReturnType<typeof stamp> } = {};
   try {
     // ---- preparation (the source still takes writes) ----
-    sourceDatabase = await currentDatabase(s.srcCtl);
     // An earlier attempt killed between ALTER SYSTEM and its reload leaves a freeze pending on the source (the file says
     // on, new sessions still write): undo it now, or any later reload would freeze the whole cluster.
     const srcLive = await readLive(ctx, 'source');
     if (srcLive.bySystemFile && !srcLive.readOnly) {
-      for (const st of UNFREEZE) await s.srcCtl.query(st);
+      for (const st of UNFREEZE) await first.s.srcCtl.query(st);
       outputs.pendingSourceFreezeUndone = true;
     }
-    const ourPids = await Promise.all([s.srcCtl, s.srcSpare, s.srcSeq, s.srcCmp].filter((x): x is Session => !!x).map(backendPid));
-    const tgtPids = await Promise.all([s.tgtCtl, s.tgtCmp].filter((x): x is Session => !!x).map(backendPid));
-    const srcOids = await sequenceOids(s.srcCtl);
-    const tgtOids = await sequenceOids(s.tgtCtl);
-    const seqs = [...srcOids.keys()].map((k) => ({ oid: tgtOids.get(k), name: fromKey(k) }));
-    const absent = seqs.filter((x) => x.oid === undefined);
-    if (absent.length) throw new GateError(`sequence(s) missing on the target: ${absent.slice(0, 5).map((x) => display(x.name)).join(', ')}`);
-    const readSeqs = readSequencesSql(seqs.map((x) => x.name));
-    const toCompare: TableToCompare[] = compare ? (await sourceReplicatedTables(s.srcCtl, p, false)).map((x) => ({ schema: x.schema, name: x.name, checksum: false })) : [];
+    const ourPids = await ourSourcePids(dbs);
     for (const role of p.freezeRoles) {
-      const r = await s.srcCtl.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role]);
+      const r = await first.s.srcCtl.query<{ l: boolean }>('SELECT rolcanlogin AS l FROM pg_roles WHERE rolname = $1', [role]);
       if (!r.rows[0]) throw new GateError(`freezeRoles: the role "${role}" does not exist on the source`);
       if (r.rows[0].l) loginRoles.push(role);
     }
-    const sub = await findSubscription(s.tgtCtl, p.subscription);
-    if (sub && sub.synchronousCommit !== 'on') {
-      subSyncBefore = sub.synchronousCommit;
-      await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'));
+    for (const d of dbs) {
+      const dp = d.ctx.params;
+      await prepareSequences(d, compare);
+      const tgtPids = await Promise.all([d.s.tgtCtl, d.s.tgtCmp].filter((x): x is Session => !!x).map(backendPid));
+      const sub = await findSubscription(d.s.tgtCtl, dp.subscription);
+      if (sub && sub.synchronousCommit !== 'on') {
+        d.subSyncBefore = sub.synchronousCommit;
+        await d.s.tgtCtl.query(setSubscriptionOptionSql(dp.subscription, 'synchronous_commit', 'on'));
+      }
+      if (dp.reverseReplication && !(await findPublication(d.s.tgtCtl, dp.reversePublication))) {
+        const scope = await reversePublicationScope(d.s.tgtCtl, () => sourceReplicatedTables(d.s.srcCtl, dp, false));
+        await d.s.tgtCtl.query(createPublicationSql(dp.reversePublication, scope));
+        await d.s.tgtCtl.query(commentOnSql('PUBLICATION', dp.reversePublication, ownerComment(ctx.runId)));
+      }
+      // The target: read-only for every new session (proved by one) and nobody but us connected to it.
+      d.targetFrozen = await freezeTarget(d.ctx, d.s.tgtCtl);
+      const tgtTerminated = await d.s.tgtCtl.query(TERMINATE_CLIENTS_SQL, [tgtPids]);
+      d.out.targetSessionsTerminated = tgtTerminated.rowCount ?? 0;
+      // The way back, prepared before the freeze: creating a slot may wait for the target's open transactions.
+      if (dp.reverseReplication) {
+        const r = await prepareReverseSlot(d.ctx, d.s.tgtCtl);
+        d.out.reverseSlotCreatedBeforeFreeze = r.created;
+      }
     }
-    if (p.reverseReplication && !(await findPublication(s.tgtCtl, p.reversePublication))) {
-      const scope = await reversePublicationScope(s.tgtCtl, () => sourceReplicatedTables(s.srcCtl, p, false));
-      await s.tgtCtl.query(createPublicationSql(p.reversePublication, scope));
-      await s.tgtCtl.query(commentOnSql('PUBLICATION', p.reversePublication, ownerComment(ctx.runId)));
-    }
-    // The target: read-only for every new session (proved by one) and nobody but us connected to it.
-    targetFrozen = await freezeTarget(ctx, s.tgtCtl);
-    const tgtTerminated = await s.tgtCtl.query(TERMINATE_CLIENTS_SQL, [tgtPids]);
-    outputs.targetSessionsTerminated = tgtTerminated.rowCount ?? 0;
-    // The way back, prepared before the freeze: creating a slot may wait for the target's open transactions.
-    if (p.reverseReplication) {
-      const r = await prepareReverseSlot(ctx, s.tgtCtl);
-      outputs.reverseSlotCreatedBeforeFreeze = r.created;
-    }
-    // Let the apply worker pick up synchronous_commit = on and catch up once more before the freeze.
+    // Let the apply workers pick up synchronous_commit = on and catch up once more before the freeze.
     const settle = performance.now() + 2000;
-    for (;;) {
-      const lag = await slotLag(s.srcCtl, slot);
-      if ((lag.lagBytes ?? Infinity) <= p.lagThresholdBytes || performance.now() > settle) break;
-      await sleep(DRAIN_POLL_MS);
+    for (const d of dbs) {
+      for (;;) {
+        const lag = await slotLag(d.s.srcCtl, d.slot);
+        if ((lag.lagBytes ?? Infinity) <= p.lagThresholdBytes || performance.now() > settle) break;
+        await sleep(DRAIN_POLL_MS);
+      }
     }
     outputs['routing.beforeFreeze'] = await routing.beforeFreeze();
     if (ctx.signal.aborted) throw new GateError('aborted by the operator before the freeze');
     const attempt = randomBytes(4).toString('hex');
-    await ctx.checkpoint('freezing', { attempt, method: p.freezeMethod, sourceDatabase, loginRoles, subSyncBefore, at: iso(Date.now()) });
+    const subSync = Object.fromEntries(dbs.filter((d) => d.subSyncBefore).map((d) => [d.database, d.subSyncBefore]));
+    await ctx.checkpoint('freezing', {
+      attempt, method: p.freezeMethod, sourceDatabase: first.database, loginRoles, subSyncBefore: first.subSyncBefore, at: iso(Date.now()),
+      ...(outputs.databases ? { databases: dbs.map((d) => d.database), subSyncBeforeByDatabase: subSync } : {}),
+    });
     faultPoint('before-freeze');
 
     // ================= the write-unavailable window starts here =================
@@ -118,17 +131,23 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     phase = 'frozen';
     const deadline = t.freeze.mono + p.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
-    for (const st of freezeSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing the source');
+    for (const d of dbs) for (const st of freezeSql(p.freezeMethod, d.database)) await within(d.s.srcCtl.query(st), left(), `freezing ${quoteIdent(d.database)} on the source`);
     breakdown.mark('freeze');
     faultPoint('after-source-freeze');
-    fence = await within(hardFence(s.srcCtl, sourceDatabase), left(), 'fencing the source');
-    outputs.fence = fence;
-    for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
+    for (const d of dbs) {
+      d.fence = await within(hardFence(d.s.srcCtl, d.database), left(), `fencing ${quoteIdent(d.database)} on the source`);
+      d.out.fence = d.fence;
+    }
+    for (const role of loginRoles) await within(first.s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
     breakdown.mark('fence');
-    const term = await within(s.srcCtl.query<{ pid: number }>(TERMINATE_CLIENTS_SQL, [ourPids]), left(), 'terminating client sessions');
-    const killed = term.rows.map((r) => Number(r.pid));
+    const killed: number[] = [];
+    for (const d of dbs) {
+      const term = await within(d.s.srcCtl.query<{ pid: number }>(TERMINATE_CLIENTS_SQL, [ourPids]), left(), `terminating client sessions of ${quoteIdent(d.database)}`);
+      d.out.terminatedBackends = term.rows.length;
+      killed.push(...term.rows.map((r) => Number(r.pid)));
+    }
     while (killed.length) {
-      const r = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])', [killed]), left(), 'waiting for terminated sessions to exit');
+      const r = await within(first.s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])', [killed]), left(), 'waiting for terminated sessions to exit');
       if (Number(r.rows[0].n) === 0) break;
       if (left() <= 0) throw new Error(`terminated sessions did not exit within ${p.switchoverTimeoutMs} ms`);
       await sleep(2);
@@ -136,89 +155,87 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     const frozenAt = performance.now();
     breakdown.mark('sessions terminated and gone');
     faultPoint('after-terminate');
-    const prepared = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
-    if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source; they could commit after the freeze`);
+    for (const d of dbs) {
+      const prepared = await within(d.s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
+      if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source in ${quoteIdent(d.database)}; they could commit after the freeze`);
+    }
     breakdown.mark('prepared check');
     // ---- sequences, alongside the drain: with every writer gone their values are final, and setval on the
     // frozen target does not interfere with the apply (it never touches sequences) ----
-    const sequenceCopy = (async () => {
-      const started = performance.now();
-      const rows = (await s.srcSeq.query<{ i: number; v: string; c: boolean }>(readSeqs)).rows;
-      const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
-      const oids: number[] = [];
-      const values: string[] = [];
-      const called: boolean[] = [];
-      seqs.forEach((q, i) => {
-        const r = byIndex.get(i);
-        if (!r) throw new Error(`sequence ${display(q.name)} was not read`);
-        oids.push(q.oid!);
-        values.push(String(r.v));
-        called.push(r.c === true);
-      });
-      const set = await s.tgtCtl.query<{ n: number }>(SETVAL_ALL_SQL, [oids, values, called]);
-      return { copied: Number(set.rows[0].n), ms: performance.now() - started };
-    })();
-    sequenceCopy.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+    const sequenceCopies = dbs.map((d) => copySequences(d));
+    sequenceCopies.forEach((c) => c.catch(() => undefined)); // awaited below; an early failure must not go unhandled meanwhile
     // A synchronously committed marker flushes every earlier WAL record, asynchronous commits included; the WAL
-    // position after it is the frozen point every acknowledged write is before.
+    // position after it is the frozen point every acknowledged write is before. WAL is cluster-wide: ONE position,
+    // read after every database's marker (each slot's stream then ends with a commit of its own database).
     const markerStart = performance.now();
-    await within(s.srcCtl.query(DRAIN_MARKER_SQL), left(), 'writing the drain marker');
-    const frozenLsn = String((await within(s.srcCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
+    for (const d of dbs) await within(d.s.srcCtl.query(DRAIN_MARKER_SQL), left(), `writing the drain marker in ${quoteIdent(d.database)}`);
+    const frozenLsn = String((await within(first.s.srcCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
     outputs.frozenLsn = frozenLsn;
     outputs.markerMs = round(performance.now() - markerStart);
     breakdown.mark('marker');
     faultPoint('during-drain');
-    // ---- drain: the subscriber's slot must confirm the frozen position ----
+    // ---- drain: EVERY database's slot must confirm the frozen position ----
     const drainStart = performance.now();
-    let confirmed: string | null = null;
     for (;;) {
-      const r = await within(s.srcCtl.query<{ c: string | null }>('SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1', [slot]), left(), 'polling the slot');
-      confirmed = r.rows[0]?.c ?? null;
-      if (confirmed && compareLsn(confirmed, frozenLsn) >= 0) break;
+      const behind = await within(slotsBehind(first.s.srcCtl, dbs, frozenLsn), left(), 'polling the slots');
+      if (behind.length === 0) break;
       if (ctx.signal.aborted) throw new Error('aborted by the operator during the drain');
       if (left() <= 0) {
-        outputs.confirmedFlushLsn = confirmed;
-        throw new Error(`the subscriber did not confirm the frozen position ${frozenLsn} within ${p.switchoverTimeoutMs} ms of the freeze (its slot is at ${confirmed ?? 'nothing'}); the apply is stuck or too far behind`);
+        const what = behind.map((b) => `${b.slot} of ${quoteIdent(b.database)} at ${b.confirmed ?? 'nothing'}`).join(', ');
+        throw new Error(`the subscriber did not confirm the frozen position ${frozenLsn} within ${p.switchoverTimeoutMs} ms of the freeze (slot ${what}); the apply is stuck or too far behind`);
       }
       await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
     }
     outputs.drainMs = round(performance.now() - drainStart);
-    outputs.confirmedFlushLsn = confirmed;
+    if (dbs.length === 1) outputs.confirmedFlushLsn = first.out.confirmedFlushLsn;
     breakdown.mark('drain');
-    const copied = await within(sequenceCopy, Math.max(left(), 1000), 'copying the sequences');
-    outputs.sequencesCopied = copied.copied;
-    outputs.setvalMs = round(copied.ms);
+    let copiedTotal = 0;
+    let setvalMs = 0;
+    for (const [i, d] of dbs.entries()) {
+      const copied = await within(sequenceCopies[i], Math.max(left(), 1000), `copying the sequences of ${quoteIdent(d.database)}`);
+      d.out.sequencesCopied = copied.copied;
+      copiedTotal += copied.copied;
+      setvalMs = Math.max(setvalMs, copied.ms);
+    }
+    outputs.sequencesCopied = copiedTotal;
+    outputs.setvalMs = round(setvalMs);
     breakdown.mark('sequences');
-    await within(checkReplicatedSet(s.srcCtl, s.tgtCtl, p, { inWindow: true }), Math.max(left(), 1000), 'checking the replicated set');
+    for (const d of dbs) await within(checkReplicatedSet(d.s.srcCtl, d.s.tgtCtl, d.ctx.params, { inWindow: true }), Math.max(left(), 1000), `checking the replicated set of ${quoteIdent(d.database)}`);
     breakdown.mark('replicated set check');
     // ---- optional strict check: both servers frozen and drained, so counts must be equal ----
-    if (compare && s.srcCmp && s.tgtCmp) {
+    if (compare) {
       const vStart = performance.now();
-      const results = await compareTables(s.srcCmp, s.tgtCmp, toCompare);
-      const bad = results.filter((r) => !r.equal);
-      outputs.verifiedInWindowTables = results.length;
-      outputs.verifyInWindowMs = round(performance.now() - vStart);
-      if (bad.length) {
-        const findings = bad.map((c) => mismatchFinding(c, 'error', ' with both servers frozen and drained'));
-        throw Object.assign(new Error(`${bad.length} table(s) differ with both servers frozen: ${bad.slice(0, 5).map(display).join(', ')}`), { findings });
+      let tables = 0;
+      for (const d of dbs) {
+        if (!d.s.srcCmp || !d.s.tgtCmp) continue;
+        const results = await compareTables(d.s.srcCmp, d.s.tgtCmp, d.toCompare);
+        const bad = results.filter((r) => !r.equal);
+        tables += results.length;
+        d.out.verifiedInWindowTables = results.length;
+        if (bad.length) {
+          const findings = bad.map((c) => mismatchFinding(c, 'error', ' with both servers frozen and drained'));
+          throw Object.assign(new Error(`${bad.length} table(s) of ${quoteIdent(d.database)} differ with both servers frozen: ${bad.slice(0, 5).map(display).join(', ')}`), { findings });
+        }
       }
+      outputs.verifiedInWindowTables = tables;
+      outputs.verifyInWindowMs = round(performance.now() - vStart);
       breakdown.mark('in-window count check');
     }
     if (p.reverseReplication) {
-      outputs.reverseSlotLsn = await within(advanceReverseSlot(s.tgtCtl, p.reverseSubscription), Math.max(left(), 1000), 'advancing the reverse slot');
+      for (const d of dbs) d.out.reverseSlotLsn = await within(advanceReverseSlot(d.s.tgtCtl, d.ctx.params.reverseSubscription), Math.max(left(), 1000), 'advancing the reverse slot');
       breakdown.mark('reverse slot advanced');
     }
     faultPoint('after-drain');
-    // ================= THE COMMIT POINT: journaled (fsync'd) before the target's opening is sent =================
+    // ================= THE COMMIT POINT (one for every database): journaled (fsync'd) before any opening is sent =================
     if (left() <= 0) throw new Error(`the window's checks took longer than ${p.switchoverTimeoutMs} ms`);
-    await ctx.checkpoint('commit', { attempt, frozenLsn, at: iso(Date.now()) });
+    await ctx.checkpoint('commit', { attempt, frozenLsn, at: iso(Date.now()), ...(outputs.databases ? { databases: dbs.map((d) => d.database) } : {}) });
     phase = 'committed';
     outputs.commitPointAt = iso(Date.now());
     breakdown.mark('commit journaled');
     faultPoint('after-commit-journaled');
     // Bounded on our side: a lost reply must not hang the run. Past the commit point a timeout only means "not proved
     // yet": rollForwardAfterError opens (idempotently) through fresh sessions and proves it.
-    for (const st of openStatements(targetFrozen)) await within(s.tgtCtl.query(st), OPEN_BOUND_MS, 'opening the target');
+    for (const d of dbs) for (const st of openStatements(d.targetFrozen!)) await within(d.s.tgtCtl.query(st), OPEN_BOUND_MS, `opening ${quoteIdent(d.database)} on the target`);
     t.open = stamp();
     breakdown.mark('target opened');
     faultPoint('after-target-open');
@@ -229,29 +246,69 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     outputs.openMs = breakdown.phases[breakdown.phases.length - 1].ms;
     outputs.sourceFreezeMs = round(frozenAt - t.freeze.mono);
     outputs.terminatedBackends = killed.length;
-    await afterTargetOpen(ctx, outputs);
+    if (dbs.length === 1) outputs.fence = first.fence;
+    for (const d of dbs) await afterTargetOpen(d.ctx, d === first ? outputs : { ...d.out, targetOpenedAt: outputs.targetOpenedAt }, d === first);
+    const names = outputs.databases ? ` (${dbs.length} database(s): ${dbs.map((d) => quoteIdent(d.database)).join(', ')}, one window)` : '';
     return {
       status: 'succeeded', outputs,
-      message: `switched over: writes were unavailable for ${outputs.writeUnavailableMs} ms (drain ${outputs.drainMs} ms, ${outputs.sequencesCopied} sequence(s) copied); the old source stays read-only${p.reverseReplication ? ' and the way back (reverse replication) is prepared' : ''}`,
+      message: `switched over${names}: writes were unavailable for ${outputs.writeUnavailableMs} ms (drain ${outputs.drainMs} ms, ${outputs.sequencesCopied} sequence(s) copied); the old source stays read-only${p.reverseReplication ? ' and the way back (reverse replication) is prepared' : ''}`,
     };
   } catch (err) {
     const findings = (err as { findings?: Finding[] }).findings;
     if (phase === 'preparing') {
       // Client routing already PAUSEd (beforeFreeze returned) but nothing froze: RESUME, clients stay on the source.
       if (outputs['routing.beforeFreeze']) outputs['routing.afterAbort'] = await routing.afterAbort().catch((e: unknown) => ({ error: messageOf(e) }));
-      if (subSyncBefore) await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', subSyncBefore)).catch(() => undefined);
+      for (const d of dbs) if (d.subSyncBefore) await d.s.tgtCtl.query(setSubscriptionOptionSql(d.ctx.params.subscription, 'synchronous_commit', d.subSyncBefore)).catch(() => undefined);
       return { status: 'failed', outputs, findings, message: `the switchover did not start (the source was never frozen): ${messageOf(err)}` };
     }
-    if (phase === 'committed') return rollForwardAfterError(ctx, outputs, t.freeze!, targetFrozen!, err);
-    // ---- before the commit point: hand the source back (target proved read-only first) ----
-    const back = await handSourceBack(ctx, {
-      sourceDatabase, method: p.freezeMethod, loginRoles, fence, subSyncBefore, session: s.srcSpare, freezeMono: t.freeze?.mono,
-    }, messageOf(err), findings);
-    Object.assign(outputs, back.outputs, { freezeStartedAt: t.freeze ? iso(t.freeze.wall) : undefined });
-    return { ...back, outputs };
+    if (phase === 'committed') return await rollForwardAfterError(ctx, dbs, outputs, t.freeze!, err);
+    // ---- before the commit point: hand EVERY database back (each one's target proved read-only first) ----
+    return await handEveryDatabaseBack(dbs, outputs, loginRoles, t.freeze, messageOf(err), findings);
   } finally {
-    await closeSessions(s);
+    await closeWindowDatabases(dbs);
   }
+}
+
+/** Reads the database's sequences on the source (writers gone) and sets them on the target in one round trip each. */
+async function copySequences(d: WindowDatabase): Promise<{ copied: number; ms: number }> {
+  const started = performance.now();
+  const rows = (await d.s.srcSeq.query<{ i: number; v: string; c: boolean }>(d.readSeqs)).rows;
+  const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+  const oids: number[] = [];
+  const values: string[] = [];
+  const called: boolean[] = [];
+  d.seqs.forEach((q, i) => {
+    const r = byIndex.get(i);
+    if (!r) throw new Error(`sequence ${display(q.name)} of ${quoteIdent(d.database)} was not read`);
+    oids.push(q.oid!);
+    values.push(String(r.v));
+    called.push(r.c === true);
+  });
+  if (oids.length === 0) return { copied: 0, ms: performance.now() - started };
+  const set = await d.s.tgtCtl.query<{ n: number }>(SETVAL_ALL_SQL, [oids, values, called]);
+  return { copied: Number(set.rows[0].n), ms: performance.now() - started };
+}
+
+/** Before the commit point: every database handed back in turn (its target proved read-only, then its source reopened). */
+async function handEveryDatabaseBack(
+  dbs: WindowDatabase[], outputs: Record<string, unknown>, loginRoles: string[], freeze: ReturnType<typeof stamp> | undefined, cause: string, findings?: Finding[],
+): Promise<SwitchoverOutcome> {
+  const results: SwitchoverOutcome[] = [];
+  for (const [i, d] of dbs.entries()) {
+    const back = await handSourceBack(d.ctx, {
+      sourceDatabase: d.database, method: d.ctx.params.freezeMethod, loginRoles: i === dbs.length - 1 ? loginRoles : [], fence: d.fence,
+      subSyncBefore: d.subSyncBefore, session: d.s.srcSpare, freezeMono: freeze?.mono,
+    }, cause, findings);
+    Object.assign(d === dbs[0] ? outputs : d.out, back.outputs);
+    results.push(back);
+  }
+  Object.assign(outputs, { freezeStartedAt: freeze ? iso(freeze.wall) : undefined });
+  if (dbs.length === 1) return { ...results[0], outputs };
+  const failed = results.map((r, i) => ({ r, d: dbs[i] })).filter((x) => x.r.status !== 'aborted');
+  if (failed.length === 0) {
+    return { status: 'aborted', outputs, findings, message: `${results[0].message} Every database of the run (${dbs.map((d) => quoteIdent(d.database)).join(', ')}) was handed back the same way.` };
+  }
+  return { status: 'failed', outputs, findings, message: failed.map((x) => `${quoteIdent(x.d.database)}: ${x.r.message}`).join(' | ') };
 }
 
 /** Freezes the target's database (or the cluster) for new sessions and waits until a fresh session proves it. */
@@ -269,21 +326,21 @@ async function freezeTarget(ctx: Ctx, tgt: Session): Promise<ServerLive> {
   }
 }
 
-/** The commit point passed and something failed: only forward. The target is opened through fresh sessions. */
-async function rollForwardAfterError(ctx: Ctx, outputs: Record<string, unknown>, freeze: ReturnType<typeof stamp>, targetFrozen: ServerLive, err: unknown): Promise<SwitchoverOutcome> {
+/** The commit point passed and something failed: only forward. Every database is opened on the target through fresh sessions. */
+async function rollForwardAfterError(ctx: Ctx, dbs: WindowDatabase[], outputs: Record<string, unknown>, freeze: ReturnType<typeof stamp>, err: unknown): Promise<SwitchoverOutcome> {
   outputs.freezeStartedAt = iso(freeze.wall);
   try {
-    await openServer(ctx, 'target', targetFrozen, undefined, 5000);
+    for (const d of dbs) await openServer(d.ctx, 'target', d.targetFrozen, undefined, 5000);
     const open = stamp();
     outputs.targetOpenedAt = iso(open.wall);
     outputs.writeUnavailableMs = round(open.mono - freeze.mono);
     outputs.openedAfterError = messageOf(err);
-    await afterTargetOpen(ctx, outputs);
+    for (const d of dbs) await afterTargetOpen(d.ctx, d === dbs[0] ? outputs : { ...d.out, targetOpenedAt: outputs.targetOpenedAt }, d === dbs[0]);
     return { status: 'succeeded', outputs, message: `switched over (after the commit point: ${messageOf(err)}; the target was opened again through a new session, proved writable): writes were unavailable for ${outputs.writeUnavailableMs} ms; the old source stays read-only` };
   } catch (second) {
     return {
       status: 'failed', outputs,
-      message: `THE COMMIT POINT PASSED but the target could not be opened yet (${messageOf(err)}; then ${messageOf(second)}). The source stays read-only (it is never reopened after the commit point). Resume the run when the target answers: it opens the target by itself.`,
+      message: `THE COMMIT POINT PASSED but the target could not be opened yet (${messageOf(err)}; then ${messageOf(second)}). The source stays read-only (it is never reopened after the commit point). Resume the run when the target answers: it opens the target by itself${dbs.length > 1 ? ', every database still frozen' : ''}.`,
     };
   }
 }
