@@ -8,6 +8,7 @@
 //          --port-base N (15700)  --dir DIR (.lab/bench)  --no-manual  --keep  --no-write (do not touch BENCHMARKS.md)
 //          --storm (writers reconnect each on its own instead of like a pool)
 //          --lag-threshold BYTES (the runbook's lagThresholdBytes; default its own, 1 MiB)
+//          --heavy-writers N (the guarded switchover again under N writers, default 50; 0: not run)
 //          --pgbouncer (first N switchovers with the writers going through a real PgBouncer in transaction pooling that
 //          the switchover PAUSEs / repoints / RESUMEs, then N with multi-host writers, side by side; written to its own
 //          BENCHMARKS.md section)
@@ -21,7 +22,7 @@ const START = '<!-- bench:switchover:start -->';
 const END = '<!-- bench:switchover:end -->';
 
 function args(argv: string[]) {
-  const o = { switchovers: 10, scale: 30, writers: 20, from: '14', to: '16', portBase: 15700, dir: '.lab/bench', manual: true, keep: false, write: true, storm: false, lagThreshold: undefined as number | undefined, pgbouncer: false };
+  const o = { switchovers: 10, scale: 30, writers: 20, from: '14', to: '16', portBase: 15700, dir: '.lab/bench', manual: true, keep: false, write: true, storm: false, lagThreshold: undefined as number | undefined, pgbouncer: false, heavyWriters: 50 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -38,6 +39,7 @@ function args(argv: string[]) {
       case '--switchovers': o.switchovers = int(); break;
       case '--scale': o.scale = int(); break;
       case '--writers': o.writers = int(); break;
+      case '--heavy-writers': { const v = next(); if (!/^\d+$/.test(v)) throw new Error(`${a} must be a whole number, got "${v}"`); o.heavyWriters = Number(v); break; }
       case '--from': o.from = next(); break;
       case '--to': o.to = next(); break;
       case '--port-base': o.portBase = int(); break;
@@ -55,7 +57,7 @@ function args(argv: string[]) {
 }
 
 const ms = (v: number | undefined) => (v === undefined ? '—' : `${Math.round(v)} ms`);
-const LABEL: Record<BenchMethod, string> = { guarded: 'guarded switchover (runbook)', manual: 'manual, seed 001 psql steps', pgbouncer: 'guarded switchover, clients through PgBouncer' };
+const LABEL: Record<BenchMethod, string> = { guarded: 'guarded switchover (runbook)', manual: 'manual, seed 001 psql steps', heavy: 'guarded switchover, heavier load', pgbouncer: 'guarded switchover, clients through PgBouncer' };
 const PGB_START = '<!-- bench:switchover-pgbouncer:start -->';
 const PGB_END = '<!-- bench:switchover-pgbouncer:end -->';
 
@@ -171,8 +173,8 @@ async function main(): Promise<number> {
   const t0 = Date.now();
   const log = (s: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s  ${s}`);
   const result = await runSwitchoverBench({
-    from: o.from, to: o.to, scale: o.scale, writers: o.writers, switchovers: o.switchovers,
-    methods: [...(o.pgbouncer ? ['pgbouncer' as const] : []), 'guarded', ...(o.manual ? ['manual' as const] : [])], dir: resolve(o.dir), portBase: o.portBase, keep: o.keep,
+    from: o.from, to: o.to, scale: o.scale, writers: o.writers, heavyWriters: o.heavyWriters, switchovers: o.switchovers,
+    methods: [...(o.pgbouncer ? ['pgbouncer' as const] : []), 'guarded', ...(o.manual ? ['manual' as const] : []), ...(o.heavyWriters && !o.pgbouncer ? ['heavy' as const] : [])], dir: resolve(o.dir), portBase: o.portBase, keep: o.keep,
     warmupMs: 2000, afterMs: 1000, coordinatedReconnect: !o.storm, lagThresholdBytes: o.lagThreshold, log,
   });
   console.log('');

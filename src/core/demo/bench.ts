@@ -14,20 +14,26 @@ import { initPgbenchData, pgbenchSchemaStatements, multiHostConnection, percenti
 import { maxOf } from '../probe/timing';
 import { runRunbook } from '../runbook';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../runbooks/logical';
+import { liftFence } from '../runbooks/logical/fence';
 import { quoteIdent, quoteLiteral } from '../sql';
 import { routingOutputsOf, setPoolerPasswordProvider } from '../routing';
 import { manualSwitchover, manualSwitchoverScript } from './manual';
 import { findPsql, pgDumpUsable } from './schema';
 import { DemoUi } from './ui';
 
-/** guarded: multi-host clients; pgbouncer: the same guarded switchover, clients through PgBouncer moved by it. */
-export type BenchMethod = 'guarded' | 'manual' | 'pgbouncer';
+/**
+ * guarded: multi-host clients; heavy: the same guarded switchover under `heavyWriters` writers; pgbouncer: the same
+ * guarded switchover, clients through PgBouncer moved by it.
+ */
+export type BenchMethod = 'guarded' | 'manual' | 'heavy' | 'pgbouncer';
 
 export interface BenchOptions {
   from: string;
   to: string;
   scale: number;
   writers: number;
+  /** Writers of the 'heavy' method (e.g. 50). */
+  heavyWriters?: number;
   switchovers: number; // per method
   methods: BenchMethod[];
   dir: string;
@@ -193,6 +199,9 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
     let lastImbalance = '0,0,0';
 
     const prepare = async (d: Direction) => {
+      // The new server was the old source of the previous switchover: its hard fence goes (it is the target now,
+      // read-only by its database setting like any target), or it would refuse every write once opened.
+      await withClient(d.target, (c) => liftFence(c, d.target.database));
       // the reverse publication on the frozen target (the guarded switchover would create it before its freeze too)
       await withClient(d.target, async (c) => {
         const r = await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [d.params.reversePublication]);
@@ -216,18 +225,24 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
       for (let n = 1; n <= o.switchovers; n++) {
         await prepare(dir);
         const viaPooler = method === 'pgbouncer';
+        const clients = method === 'heavy' ? o.heavyWriters ?? 50 : o.writers;
         if (viaPooler) dir = { ...dir, params: { ...dir.params, clientRouting: paramsFrom('a', false, true).clientRouting } };
+        // The switchover's gate wants this run's verify-data result: compared before the writers start (caught up, no load).
+        const verified = method === 'manual' ? undefined : await runRunbook({
+          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'verify-data',
+        });
+        if (verified && verified.steps.find((s) => s.id === 'verify-data')?.status !== 'succeeded') throw new Error(`verify-data before switchover ${n} did not succeed: ${verified.message}`);
         const writers = viaPooler && pooler
-          ? await startWriters({ connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${a.database}`, password: pooler.appPassword, clients: o.writers, attemptTimeoutMs: 60_000 })
-          : await startWriters({ connection, password, clients: o.writers, coordinatedReconnect: o.coordinatedReconnect });
+          ? await startWriters({ connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${a.database}`, password: pooler.appPassword, clients, attemptTimeoutMs: 60_000 })
+          : await startWriters({ connection, password, clients, coordinatedReconnect: o.coordinatedReconnect });
         await sleep(o.warmupMs);
         let procedureMs: number;
         let detail: BenchIteration['detail'];
         const guardedSwitchover = () => runRunbook({
-          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover',
+          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover', runId: verified?.runId,
         });
         const ackedBefore = writers.snapshot().acked;
-        if (method === 'guarded' || method === 'pgbouncer') {
+        if (method !== 'manual') {
           // The runbook refuses to start while the subscriber is too far behind (its gate); an operator waits and retries.
           let r = await guardedSwitchover();
           let gateRetries = 0;
@@ -255,8 +270,11 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
         await waitFor('every writer to commit on the new server', async () => {
           const s = writers.snapshot();
           // through the pooler every commit is on its address: count those after the switchover instead
-          return (viaPooler ? s.acked - ackedBefore : s.perHost[target] ?? 0) >= o.writers * 5 && s.clientsFailing === 0;
-        }, 60_000);
+          return (viaPooler ? s.acked - ackedBefore : s.perHost[target] ?? 0) >= clients * 5 && s.clientsFailing === 0;
+        }, 60_000).catch(async (err: unknown) => {
+          await writers.stop(); // or their loops keep the process alive
+          throw err;
+        });
         await sleep(o.afterMs);
         const report: WritersReport = await writers.stop();
         const v = await withClient(dir.target, (c) => writers.verify(c));

@@ -13,14 +13,14 @@ import { waitReconnecting } from '../../../runbook/reconnect';
 import type { Finding, StepContext } from '../../../runbook/types';
 import { compareTables, mismatchFinding, type TableToCompare } from '../compare';
 import { faultPoint } from '../fault-points';
-import { hardFence, type FenceState } from '../fence';
+import { ARM_SQL, coverFence, liftFence, prepareFence, type FenceState } from '../fence';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
 import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
-  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
+  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeDatabaseSql, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
   setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL, UNFREEZE,
 } from '../statements';
 import { checkGate } from './gate';
@@ -49,6 +49,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   let subSyncBefore: string | null = null;
   const loginRoles: string[] = [];
   let fence: FenceState | undefined;
+  let fencePrepared = false;
   let sourceDatabase = '';
   let targetFrozen: ServerLive | undefined;
   const outputs: Record<string, unknown> = { gateLagBytes: gate.lagBytes, tables: gate.tables, freezeMethod: p.freezeMethod };
@@ -97,6 +98,13 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       const r = await prepareReverseSlot(ctx, s.tgtCtl);
       outputs.reverseSlotCreatedBeforeFreeze = r.created;
     }
+    // The fence, installed inert while the source still takes writes (each table in its own short transaction);
+    // armed inside the window by one UPDATE in the freeze's transaction.
+    fence = await prepareFence(s.srcCtl, sourceDatabase);
+    fencePrepared = true;
+    outputs.fencePreparedTables = (fence.applied.tables as string[]).length;
+    const pendingFence = (fence as { pending?: string[] }).pending ?? [];
+    if (pendingFence.length) outputs.fencePendingBeforeFreeze = pendingFence;
     // Let the apply worker pick up synchronous_commit = on and catch up once more before the freeze.
     const settle = performance.now() + 2000;
     for (;;) {
@@ -116,13 +124,11 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     phase = 'frozen';
     const deadline = t.freeze.mono + p.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
-    for (const st of freezeSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing the source');
-    breakdown.mark('freeze');
+    for (const st of freezeAndArmSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing and fencing the source');
+    breakdown.mark('freeze and fence armed');
     faultPoint('after-source-freeze');
-    fence = await within(hardFence(s.srcCtl, sourceDatabase), left(), 'fencing the source');
-    outputs.fence = fence;
     for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
-    breakdown.mark('fence');
+    if (loginRoles.length) breakdown.mark('roles NOLOGIN');
     const term = await within(s.srcCtl.query<{ pid: number }>(TERMINATE_CLIENTS_SQL, [ourPids]), left(), 'terminating client sessions');
     const killed = term.rows.map((r) => Number(r.pid));
     while (killed.length) {
@@ -133,6 +139,10 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     }
     const frozenAt = performance.now();
     breakdown.mark('sessions terminated and gone');
+    // Tables created since the fence was prepared (or busy then) get their trigger now, with every client gone.
+    fence = await within(coverFence(s.srcCtl, sourceDatabase, fence), left(), 'fencing the tables not fenced yet');
+    outputs.fence = fence;
+    breakdown.mark('fence coverage');
     faultPoint('after-terminate');
     const prepared = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
     if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source; they could commit after the freeze`);
@@ -238,6 +248,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       // Client routing already PAUSEd (beforeFreeze returned) but nothing froze: RESUME, clients stay on the source.
       if (outputs['routing.beforeFreeze']) outputs['routing.afterAbort'] = await routing.afterAbort().catch((e: unknown) => ({ error: messageOf(e) }));
       if (subSyncBefore) await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', subSyncBefore)).catch(() => undefined);
+      // the inert fence prepared by this attempt: removed (its triggers cost every write a little)
+      if (fencePrepared) await liftFence(s.srcSpare, sourceDatabase).catch((e: unknown) => ctx.ui.log('warn', `the inert fence prepared on the source could not be removed (${messageOf(e)}); the next attempt reuses it, finish/abort removes it`));
       return { status: 'failed', outputs, findings, message: `the switchover did not start (the source was never frozen): ${messageOf(err)}` };
     }
     if (phase === 'committed') return rollForwardAfterError(ctx, outputs, t.freeze!, targetFrozen!, err);
@@ -250,6 +262,16 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   } finally {
     await closeSessions(s);
   }
+}
+
+/**
+ * The source's freeze and the fence's arming. Per database: ONE transaction (one round trip), so the database turns
+ * read-only for new sessions and write-refusing for every session at the same instant. Cluster-wide (ALTER SYSTEM
+ * cannot run in a transaction): the freeze, then the arming.
+ */
+export function freezeAndArmSql(method: LogicalUpgradeParams['freezeMethod'], database: string): string[] {
+  if (method === 'database') return [`BEGIN READ WRITE; ${freezeDatabaseSql(database)}; ${ARM_SQL}; COMMIT`];
+  return [...freezeSql(method, database), ARM_SQL];
 }
 
 /** Freezes the target's database (or the cluster) for new sessions and waits until a fresh session proves it. */
