@@ -80,6 +80,9 @@ WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND n.nspname NOT IN ('pg_cata
   AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = '${FENCE_TRIGGER}')
 ORDER BY 1, 2`;
 
+/** How many tables lack the fence's trigger (a scalar subquery: the window reads it in its marker's round trip). */
+export const UNFENCED_COUNT_SQL = `SELECT count(*)::int FROM (${TABLES_SQL}) unfenced`;
+
 /**
  * Sessions in the middle of a write (a lock that CREATE TRIGGER would wait for): client backends — on a frozen server
  * only a client that turned read-only off — and autovacuum workers. Terminated first; the switchover ends every client

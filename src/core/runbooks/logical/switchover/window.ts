@@ -13,14 +13,14 @@ import { waitReconnecting } from '../../../runbook/reconnect';
 import type { Finding, StepContext } from '../../../runbook/types';
 import { compareTables, mismatchFinding, type TableToCompare } from '../compare';
 import { faultPoint } from '../fault-points';
-import { ARM_SQL, coverFence, liftFence, prepareFence, type FenceState } from '../fence';
+import { ARM_SQL, coverFence, liftFence, prepareFence, UNFENCED_COUNT_SQL, type FenceState } from '../fence';
 import { GateError } from '../gate-error';
 import { slotNameOf, type LogicalUpgradeParams } from '../params';
 import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
 import { backendPid, currentDatabase, display, findPublication, findSubscription, fromKey, sequenceOids, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
-  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeDatabaseSql, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
+  commentOnSql, createPublicationSql, freezeDatabaseSql, freezeSql, ownerComment, readSequencesSql, roleLoginSql,
   setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL, UNFREEZE,
 } from '../statements';
 import { checkGate } from './gate';
@@ -81,9 +81,11 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       if (r.rows[0].l) loginRoles.push(role);
     }
     const sub = await findSubscription(s.tgtCtl, p.subscription);
-    if (sub && sub.synchronousCommit !== 'on') {
+    const syncMode = subscriptionSyncMode();
+    outputs.subscriptionSyncAt = syncMode;
+    if (sub && sub.synchronousCommit !== 'on' && syncMode !== 'never') {
       subSyncBefore = sub.synchronousCommit;
-      await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'));
+      if (syncMode === 'prepare') await s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'));
     }
     if (p.reverseReplication && !(await findPublication(s.tgtCtl, p.reversePublication))) {
       await s.tgtCtl.query(createPublicationSql(p.reversePublication, { kind: 'all' }));
@@ -112,6 +114,9 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       if ((lag.lagBytes ?? Infinity) <= p.lagThresholdBytes || performance.now() > settle) break;
       await sleep(DRAIN_POLL_MS);
     }
+    // The reverse slot brought up to now (the target takes no client writes: only the forward apply wrote since its
+    // creation), so that the advance inside the window decodes only what the drain writes.
+    if (p.reverseReplication) await advanceReverseSlot(s.tgtCtl, p.reverseSubscription);
     outputs['routing.beforeFreeze'] = await routing.beforeFreeze();
     if (ctx.signal.aborted) throw new GateError('aborted by the operator before the freeze');
     const attempt = randomBytes(4).toString('hex');
@@ -124,7 +129,11 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     phase = 'frozen';
     const deadline = t.freeze.mono + p.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
+    // In parallel on the target (an own session): the apply flushes each transaction from now on (prompt confirmation).
+    const subSync = subSyncBefore && syncMode === 'freeze' ? s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on')) : undefined;
+    subSync?.catch(() => undefined); // awaited below
     for (const st of freezeAndArmSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing and fencing the source');
+    if (subSync) await within(subSync, left(), 'setting the subscription\'s synchronous_commit');
     breakdown.mark('freeze and fence armed');
     faultPoint('after-source-freeze');
     for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
@@ -139,14 +148,18 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     }
     const frozenAt = performance.now();
     breakdown.mark('sessions terminated and gone');
-    // Tables created since the fence was prepared (or busy then) get their trigger now, with every client gone.
-    fence = await within(coverFence(s.srcCtl, sourceDatabase, fence), left(), 'fencing the tables not fenced yet');
-    outputs.fence = fence;
-    breakdown.mark('fence coverage');
     faultPoint('after-terminate');
-    const prepared = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
-    if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source; they could commit after the freeze`);
-    breakdown.mark('prepared check');
+    // ONE statement, one round trip: no prepared transaction (it could commit after the freeze), the tables the fence
+    // misses, and the drain marker. The marker, committed synchronously (the control session's synchronous_commit),
+    // flushes every earlier WAL record, asynchronous commits included; its position is the frozen point: every commit
+    // a writer was ever acknowledged is before it (every writer is gone).
+    const checked = (await within(s.srcCtl.query<{ prepared: number; unfenced: number; lsn: string }>(MARKER_ROUND_TRIP_SQL), left(), 'checking prepared transactions and writing the drain marker')).rows[0];
+    const { prepared, unfenced } = checked;
+    const frozenLsn = String(checked.lsn);
+    outputs.frozenLsn = frozenLsn;
+    if (Number(prepared) > 0) throw new Error(`${prepared} prepared transaction(s) appeared on the source; they could commit after the freeze`);
+    breakdown.mark('prepared check, fence coverage check, marker');
+    outputs.markerMs = breakdown.phases[breakdown.phases.length - 1].ms;
     // ---- sequences, alongside the drain: with every writer gone their values are final, and setval on the
     // frozen target does not interfere with the apply (it never touches sequences) ----
     const sequenceCopy = (async () => {
@@ -167,14 +180,13 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       return { copied: Number(set.rows[0].n), ms: performance.now() - started };
     })();
     sequenceCopy.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
-    // A synchronously committed marker flushes every earlier WAL record, asynchronous commits included; the WAL
-    // position after it is the frozen point every acknowledged write is before.
-    const markerStart = performance.now();
-    await within(s.srcCtl.query(DRAIN_MARKER_SQL), left(), 'writing the drain marker');
-    const frozenLsn = String((await within(s.srcCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
-    outputs.frozenLsn = frozenLsn;
-    outputs.markerMs = round(performance.now() - markerStart);
-    breakdown.mark('marker');
+    // the replicated set, alongside the drain too: with every client gone the source's catalog is final
+    const setCheck = checkReplicatedSet(s.srcSeq, s.tgtCtl, p, { inWindow: true });
+    setCheck.catch(() => undefined);
+    // Tables created since the fence was prepared (or busy then) get their trigger now, with every client gone.
+    fence = Number(unfenced) > 0 ? await within(coverFence(s.srcCtl, sourceDatabase, fence), left(), 'fencing the tables not fenced yet') : { applied: { ...fence!.applied, armed: true } };
+    outputs.fence = fence;
+    if (Number(unfenced) > 0) breakdown.mark('fence coverage');
     faultPoint('during-drain');
     // ---- drain: the subscriber's slot must confirm the frozen position ----
     const drainStart = performance.now();
@@ -196,9 +208,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     const copied = await within(sequenceCopy, Math.max(left(), 1000), 'copying the sequences');
     outputs.sequencesCopied = copied.copied;
     outputs.setvalMs = round(copied.ms);
-    breakdown.mark('sequences');
-    await within(checkReplicatedSet(s.srcCtl, s.tgtCtl, p, { inWindow: true }), Math.max(left(), 1000), 'checking the replicated set');
-    breakdown.mark('replicated set check');
+    await within(setCheck, Math.max(left(), 1000), 'checking the replicated set');
+    breakdown.mark('sequences and replicated set check (after the drain)');
     // ---- optional strict check: both servers frozen and drained, so counts must be equal ----
     if (compare && s.srcCmp && s.tgtCmp) {
       const vStart = performance.now();
@@ -262,6 +273,21 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   } finally {
     await closeSessions(s);
   }
+}
+
+/** Prepared transactions, unfenced tables and the drain marker (its WAL position), in one autocommit statement. */
+const MARKER_ROUND_TRIP_SQL = `SELECT (SELECT count(*)::int FROM pg_prepared_xacts WHERE database = current_database()) AS prepared,
+  (${UNFENCED_COUNT_SQL}) AS unfenced, pg_logical_emit_message(true, 'pg-upgrade-pilot', 'switchover drain marker')::text AS lsn`;
+
+/**
+ * When the subscription's apply turns synchronous_commit on (its confirmations then follow each applied transaction
+ * instead of the WAL writer's next flush): 'prepare' before the settle (every applied transaction waits for an fsync
+ * while the source still takes writes: the backlog at the freeze grows), 'freeze' in the window in parallel with the
+ * source's freeze, 'never' (the subscription's own setting). Measured by the bench (issue 14).
+ */
+function subscriptionSyncMode(): 'prepare' | 'freeze' | 'never' {
+  const v = process.env.PGPILOT_SUBSCRIPTION_SYNC;
+  return v === 'prepare' || v === 'never' ? v : 'freeze';
 }
 
 /**
