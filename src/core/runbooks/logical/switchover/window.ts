@@ -129,11 +129,12 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     phase = 'frozen';
     const deadline = t.freeze.mono + p.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
-    // In parallel on the target (an own session): the apply flushes each transaction from now on (prompt confirmation).
-    const subSync = subSyncBefore && syncMode === 'freeze' ? s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on')) : undefined;
-    subSync?.catch(() => undefined); // awaited below
+    // In parallel on the target (its own session): the apply flushes each transaction from now on (prompt
+    // confirmations). Not awaited before the drain ends, and a failure only makes the confirmations slower.
+    const subSync = subSyncBefore && syncMode === 'freeze'
+      ? s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on')).then(() => 'on', (e: unknown) => `not set: ${messageOf(e)}`)
+      : undefined;
     for (const st of freezeAndArmSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing and fencing the source');
-    if (subSync) await within(subSync, left(), 'setting the subscription\'s synchronous_commit');
     breakdown.mark('freeze and fence armed');
     faultPoint('after-source-freeze');
     for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
@@ -203,6 +204,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
     }
     outputs.drainMs = round(performance.now() - drainStart);
+    if (subSync) outputs.subscriptionSyncInWindow = await subSync;
     outputs.confirmedFlushLsn = confirmed;
     breakdown.mark('drain');
     const copied = await within(sequenceCopy, Math.max(left(), 1000), 'copying the sequences');
