@@ -135,7 +135,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
       ? s.tgtCtl.query(setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on')).then(() => 'on', (e: unknown) => `not set: ${messageOf(e)}`)
       : undefined;
     for (const st of freezeAndArmSql(p.freezeMethod, sourceDatabase)) await within(s.srcCtl.query(st), left(), 'freezing and fencing the source');
-    breakdown.mark('freeze and fence armed');
+    breakdown.mark('freeze'); // the source's freeze and the fence's arming: one transaction
     faultPoint('after-source-freeze');
     for (const role of loginRoles) await within(s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
     if (loginRoles.length) breakdown.mark('roles NOLOGIN');
@@ -150,16 +150,17 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     const frozenAt = performance.now();
     breakdown.mark('sessions terminated and gone');
     faultPoint('after-terminate');
-    // ONE statement, one round trip: no prepared transaction (it could commit after the freeze), the tables the fence
-    // misses, and the drain marker. The marker, committed synchronously (the control session's synchronous_commit),
-    // flushes every earlier WAL record, asynchronous commits included; its position is the frozen point: every commit
-    // a writer was ever acknowledged is before it (every writer is gone).
-    const checked = (await within(s.srcCtl.query<{ prepared: number; unfenced: number; lsn: string }>(MARKER_ROUND_TRIP_SQL), left(), 'checking prepared transactions and writing the drain marker')).rows[0];
-    const { prepared, unfenced } = checked;
+    const prepared = await within(s.srcCtl.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_prepared_xacts WHERE database = current_database()'), left(), 'checking prepared transactions');
+    if (Number(prepared.rows[0].n) > 0) throw new Error(`${prepared.rows[0].n} prepared transaction(s) appeared on the source; they could commit after the freeze`);
+    breakdown.mark('prepared check');
+    // ONE statement: the tables the fence misses, and the drain marker. The marker, committed synchronously (the
+    // control session's synchronous_commit), flushes every earlier WAL record, asynchronous commits included; its
+    // position is the frozen point: every commit a writer was ever acknowledged is before it (every writer is gone).
+    const checked = (await within(s.srcCtl.query<{ unfenced: number; lsn: string }>(MARKER_SQL), left(), 'writing the drain marker')).rows[0];
+    const unfenced = checked.unfenced;
     const frozenLsn = String(checked.lsn);
     outputs.frozenLsn = frozenLsn;
-    if (Number(prepared) > 0) throw new Error(`${prepared} prepared transaction(s) appeared on the source; they could commit after the freeze`);
-    breakdown.mark('prepared check, fence coverage check, marker');
+    breakdown.mark('marker');
     outputs.markerMs = breakdown.phases[breakdown.phases.length - 1].ms;
     // ---- sequences, alongside the drain: with every writer gone their values are final, and setval on the
     // frozen target does not interfere with the apply (it never touches sequences) ----
@@ -211,7 +212,7 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
     outputs.sequencesCopied = copied.copied;
     outputs.setvalMs = round(copied.ms);
     await within(setCheck, Math.max(left(), 1000), 'checking the replicated set');
-    breakdown.mark('sequences and replicated set check (after the drain)');
+    breakdown.mark('sequences'); // and the replicated-set check: both ran alongside the drain
     // ---- optional strict check: both servers frozen and drained, so counts must be equal ----
     if (compare && s.srcCmp && s.tgtCmp) {
       const vStart = performance.now();
@@ -277,9 +278,8 @@ export async function guardedSwitchover(ctx: Ctx): Promise<SwitchoverOutcome> {
   }
 }
 
-/** Prepared transactions, unfenced tables and the drain marker (its WAL position), in one autocommit statement. */
-const MARKER_ROUND_TRIP_SQL = `SELECT (SELECT count(*)::int FROM pg_prepared_xacts WHERE database = current_database()) AS prepared,
-  (${UNFENCED_COUNT_SQL}) AS unfenced, pg_logical_emit_message(true, 'pg-upgrade-pilot', 'switchover drain marker')::text AS lsn`;
+/** The tables the fence misses and the drain marker (its WAL position), in one autocommit statement. */
+const MARKER_SQL = `SELECT (${UNFENCED_COUNT_SQL}) AS unfenced, pg_logical_emit_message(true, 'pg-upgrade-pilot', 'switchover drain marker')::text AS lsn`;
 
 /**
  * When the subscription's apply turns synchronous_commit on (its confirmations then follow each applied transaction
