@@ -14,20 +14,28 @@ import { initPgbenchData, pgbenchSchemaStatements, multiHostConnection, percenti
 import { maxOf } from '../probe/timing';
 import { runRunbook } from '../runbook';
 import { defaultLogicalUpgradeParams, logicalUpgradeRunbook, type LogicalUpgradeParams } from '../runbooks/logical';
+import { liftFence } from '../runbooks/logical/fence';
 import { quoteIdent, quoteLiteral } from '../sql';
 import { routingOutputsOf, setPoolerPasswordProvider } from '../routing';
 import { manualSwitchover, manualSwitchoverScript } from './manual';
 import { findPsql, pgDumpUsable } from './schema';
 import { DemoUi } from './ui';
 
-/** guarded: multi-host clients; pgbouncer: the same guarded switchover, clients through PgBouncer moved by it. */
-export type BenchMethod = 'guarded' | 'manual' | 'pgbouncer';
+/**
+ * guarded: multi-host clients; variant: the same with `variantEnv` set (an A/B of a window tuning); heavy: the same guarded switchover under `heavyWriters` writers; pgbouncer: the same
+ * guarded switchover, clients through PgBouncer moved by it.
+ */
+export type BenchMethod = 'guarded' | 'manual' | 'heavy' | 'variant' | 'pgbouncer';
 
 export interface BenchOptions {
   from: string;
   to: string;
   scale: number;
   writers: number;
+  /** Writers of the 'heavy' method (e.g. 50). */
+  heavyWriters?: number;
+  /** Environment set around each 'variant' switchover (the window's tuning knobs, e.g. PGPILOT_SUBSCRIPTION_SYNC). */
+  variantEnv?: Record<string, string>;
   switchovers: number; // per method
   methods: BenchMethod[];
   dir: string;
@@ -66,6 +74,8 @@ export interface BenchIteration {
   /** Failed attempts the writers saw (errors an application would get). */
   clientErrors: number;
   detail: Record<string, number | string | undefined>;
+  /** The runbook's windowBreakdown (guarded methods). */
+  phases?: Array<{ phase: string; ms: number }>;
 }
 
 export interface BenchMethodSummary {
@@ -192,7 +202,19 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
     let dir: Direction = { source: a, target: b, params: paramsFrom('a', false) };
     let lastImbalance = '0,0,0';
 
-    const prepare = async (d: Direction) => {
+    const prepare = async (d: Direction, method: BenchMethod) => {
+      // The new server was the old source of the previous switchover: its hard fence goes (it is the target now,
+      // read-only by its database setting like any target), or it would refuse every write once opened.
+      await withClient(d.target, (c) => liftFence(c, d.target.database));
+      // The seed's steps open the target with ALTER SYSTEM RESET: a target frozen per database (by a guarded
+      // switchover) is frozen cluster-wide instead, as the seed has it (read-only all along).
+      if (method === 'manual') {
+        await withClient(d.target, async (c) => {
+          await c.query('ALTER SYSTEM SET default_transaction_read_only = on');
+          await c.query('SELECT pg_reload_conf()');
+          await c.query(`ALTER DATABASE ${quoteIdent(d.target.database)} RESET default_transaction_read_only`);
+        });
+      }
       // the reverse publication on the frozen target (the guarded switchover would create it before its freeze too)
       await withClient(d.target, async (c) => {
         const r = await c.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [d.params.reversePublication]);
@@ -212,22 +234,30 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
       await withClient(d.source, (c) => c.query(`CREATE SUBSCRIPTION ${quoteIdent(d.params.reverseSubscription)} CONNECTION ${quoteLiteral(conninfo)} PUBLICATION ${quoteIdent(d.params.reversePublication)} WITH (copy_data = false, create_slot = false, slot_name = ${quoteLiteral(d.params.reverseSubscription)}, streaming = on)`));
     };
 
-    for (const method of o.methods) {
-      for (let n = 1; n <= o.switchovers; n++) {
-        await prepare(dir);
+    // interleaved (guarded, manual, heavy, guarded, …): every method sees the same changes of the machine's load
+    for (let n = 1; n <= o.switchovers; n++) {
+      for (const method of o.methods) {
+        await prepare(dir, method);
         const viaPooler = method === 'pgbouncer';
+        const clients = method === 'heavy' ? o.heavyWriters ?? 50 : o.writers;
         if (viaPooler) dir = { ...dir, params: { ...dir.params, clientRouting: paramsFrom('a', false, true).clientRouting } };
+        // The switchover's gate wants this run's verify-data result: compared before the writers start (caught up, no load).
+        const verified = method === 'manual' ? undefined : await runRunbook({
+          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'verify-data',
+        });
+        if (verified && verified.steps.find((s) => s.id === 'verify-data')?.status !== 'succeeded') throw new Error(`verify-data before switchover ${n} did not succeed: ${verified.message}`);
         const writers = viaPooler && pooler
-          ? await startWriters({ connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${a.database}`, password: pooler.appPassword, clients: o.writers, attemptTimeoutMs: 60_000 })
-          : await startWriters({ connection, password, clients: o.writers, coordinatedReconnect: o.coordinatedReconnect });
+          ? await startWriters({ connection: `host=${pooler.host} port=${pooler.port} user=${pooler.appUser ?? 'app'} dbname=${a.database}`, password: pooler.appPassword, clients, attemptTimeoutMs: 60_000 })
+          : await startWriters({ connection, password, clients, coordinatedReconnect: o.coordinatedReconnect });
         await sleep(o.warmupMs);
         let procedureMs: number;
         let detail: BenchIteration['detail'];
-        const guardedSwitchover = () => runRunbook({
-          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover',
-        });
+        let phases: BenchIteration['phases'];
+        const guardedSwitchover = () => withEnv(method === 'variant' ? o.variantEnv : undefined, () => runRunbook({
+          runbook: logicalUpgradeRunbook, clusters: { source: cluster(dir.source), target: cluster(dir.target) }, params: dir.params, ui: quietUi, journalDir, operator: 'bench', only: 'switchover', runId: verified?.runId,
+        }));
         const ackedBefore = writers.snapshot().acked;
-        if (method === 'guarded' || method === 'pgbouncer') {
+        if (method !== 'manual') {
           // The runbook refuses to start while the subscriber is too far behind (its gate); an operator waits and retries.
           let r = await guardedSwitchover();
           let gateRetries = 0;
@@ -243,6 +273,7 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
           }
           const out = step.outputs ?? {};
           procedureMs = Number(out.writeUnavailableMs);
+          phases = Array.isArray(out.windowBreakdown) ? out.windowBreakdown as BenchIteration['phases'] : undefined;
           detail = { drainMs: Number(out.drainMs), sourceFreezeMs: Number(out.sourceFreezeMs), terminated: Number(out.terminatedBackends), ...(gateRetries ? { gateRetries } : {}), ...breakdownOf(out), ...poolerDetail(out) };
         } else {
           const r = await manualSwitchover({
@@ -255,8 +286,11 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
         await waitFor('every writer to commit on the new server', async () => {
           const s = writers.snapshot();
           // through the pooler every commit is on its address: count those after the switchover instead
-          return (viaPooler ? s.acked - ackedBefore : s.perHost[target] ?? 0) >= o.writers * 5 && s.clientsFailing === 0;
-        }, 60_000);
+          return (viaPooler ? s.acked - ackedBefore : s.perHost[target] ?? 0) >= clients * 5 && s.clientsFailing === 0;
+        }, 60_000).catch(async (err: unknown) => {
+          await writers.stop(); // or their loops keep the process alive
+          throw err;
+        });
         await sleep(o.afterMs);
         const report: WritersReport = await writers.stop();
         const v = await withClient(dir.target, (c) => writers.verify(c));
@@ -274,7 +308,7 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
           acked: report.acked, tps: report.tps,
           lostCommits: v.lostCommits, duplicates: v.duplicates,
           balanceBroken: imb !== lastImbalance,
-          detail,
+          detail, phases,
         };
         lastImbalance = imb;
         iterations.push(it);
@@ -298,6 +332,27 @@ export async function runSwitchoverBench(o: BenchOptions): Promise<BenchResult> 
     setPoolerPasswordProvider(undefined);
     // the data directories are big (scale 30 ≈ 0.5 GB each): removed unless kept
     if (!o.keep) await labDown({ dir: o.dir, purge: true }).catch(() => undefined);
+  }
+}
+
+/** Per phase of the window (in the order first seen), its median over the method's switchovers. */
+export function phaseMedians(its: BenchIteration[]): Array<{ phase: string; p50: number; max: number; runs: number }> {
+  const by = new Map<string, number[]>();
+  for (const i of its) for (const ph of i.phases ?? []) by.set(ph.phase, [...(by.get(ph.phase) ?? []), ph.ms]);
+  return [...by].map(([phase, v]) => ({ phase, p50: percentile(v, 50) ?? 0, max: maxOf(v) ?? 0, runs: v.length }));
+}
+
+/** Runs fn with these environment variables set (the window reads its tuning knobs at each switchover), then restores them. */
+async function withEnv<T>(env: Record<string, string> | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.keys(env ?? {}).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 }
 

@@ -13,7 +13,7 @@ import type { Finding, StepContext } from '../../../runbook/types';
 import { openDatabaseUnits, type DatabaseUnit } from '../cluster';
 import { compareTables, mismatchFinding } from '../compare';
 import { faultPoint } from '../fault-points';
-import { hardFence } from '../fence';
+import { ARM_SQL, coverFence, liftFence, prepareFence, UNFENCED_COUNT_SQL } from '../fence';
 import { GateError } from '../gate-error';
 import type { LogicalUpgradeParams } from '../params';
 import { checkReplicatedSet, sourceReplicatedTables } from '../replicated-set';
@@ -21,7 +21,7 @@ import { reversePublicationScope } from '../scope';
 import { backendPid, display, findPublication, findSubscription, slotLag } from '../queries';
 import { messageOf, sleep, type Session } from '../session';
 import {
-  commentOnSql, createPublicationSql, DRAIN_MARKER_SQL, freezeSql, ownerComment, roleLoginSql,
+  commentOnSql, createPublicationSql, freezeDatabaseSql, freezeSql, ownerComment, roleLoginSql,
   setSubscriptionOptionSql, SETVAL_ALL_SQL, TERMINATE_CLIENTS_SQL, UNFREEZE,
 } from '../statements';
 import { checkGate, type GateReport } from './gate';
@@ -64,6 +64,9 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
   const first = dbs[0];
   let phase: 'preparing' | 'frozen' | 'committed' = 'preparing';
   const loginRoles: string[] = [];
+  const fencePrepared: WindowDatabase[] = [];
+  const syncMode = subscriptionSyncMode();
+  outputs.subscriptionSyncAt = syncMode;
   const breakdown = new Breakdown();
   outputs.windowBreakdown = breakdown.phases;
   const t: { freeze?: ReturnType<typeof stamp>; open?: ReturnType<typeof stamp> } = {};
@@ -87,9 +90,9 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
       await prepareSequences(d, compare);
       const tgtPids = await Promise.all([d.s.tgtCtl, d.s.tgtCmp].filter((x): x is Session => !!x).map(backendPid));
       const sub = await findSubscription(d.s.tgtCtl, dp.subscription);
-      if (sub && sub.synchronousCommit !== 'on') {
+      if (sub && sub.synchronousCommit !== 'on' && syncMode !== 'never') {
         d.subSyncBefore = sub.synchronousCommit;
-        await d.s.tgtCtl.query(setSubscriptionOptionSql(dp.subscription, 'synchronous_commit', 'on'));
+        if (syncMode === 'prepare') await d.s.tgtCtl.query(setSubscriptionOptionSql(dp.subscription, 'synchronous_commit', 'on'));
       }
       if (dp.reverseReplication && !(await findPublication(d.s.tgtCtl, dp.reversePublication))) {
         const scope = await reversePublicationScope(d.s.tgtCtl, () => sourceReplicatedTables(d.s.srcCtl, dp, false));
@@ -105,8 +108,15 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
         const r = await prepareReverseSlot(d.ctx, d.s.tgtCtl);
         d.out.reverseSlotCreatedBeforeFreeze = r.created;
       }
+      // The fence, installed inert while the source still takes writes (each table in its own short transaction);
+      // armed inside the window in the freeze's own transaction.
+      const fence = await prepareFence(d.s.srcCtl, d.database);
+      d.fence = fence;
+      fencePrepared.push(d);
+      d.out.fencePreparedTables = (fence.applied.tables as string[]).length;
+      if (fence.pending.length) d.out.fencePendingBeforeFreeze = fence.pending;
     }
-    // Let the apply workers pick up synchronous_commit = on and catch up once more before the freeze.
+    // Let the apply workers catch up once more before the freeze.
     const settle = performance.now() + 2000;
     for (const d of dbs) {
       for (;;) {
@@ -115,6 +125,9 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
         await sleep(DRAIN_POLL_MS);
       }
     }
+    // The reverse slots brought up to now (the target takes no client writes: only the forward apply wrote since their
+    // creation), so that the advance inside the window decodes only what the drain writes.
+    if (p.reverseReplication) for (const d of dbs) await advanceReverseSlot(d.s.tgtCtl, d.ctx.params.reverseSubscription);
     outputs['routing.beforeFreeze'] = await routing.beforeFreeze();
     if (ctx.signal.aborted) throw new GateError('aborted by the operator before the freeze');
     const attempt = randomBytes(4).toString('hex');
@@ -131,15 +144,16 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
     phase = 'frozen';
     const deadline = t.freeze.mono + p.switchoverTimeoutMs;
     const left = () => deadline - performance.now();
-    for (const d of dbs) for (const st of freezeSql(p.freezeMethod, d.database)) await within(d.s.srcCtl.query(st), left(), `freezing ${quoteIdent(d.database)} on the source`);
-    breakdown.mark('freeze');
+    // In parallel on the target (each database's own session): the apply flushes each transaction from now on (prompt
+    // confirmations). Not awaited before the drain ends, and a failure only makes the confirmations slower.
+    const subSyncs = dbs.map((d) => (d.subSyncBefore && syncMode === 'freeze'
+      ? d.s.tgtCtl.query(setSubscriptionOptionSql(d.ctx.params.subscription, 'synchronous_commit', 'on')).then(() => 'on', (e: unknown) => `not set: ${messageOf(e)}`)
+      : undefined));
+    for (const d of dbs) for (const st of freezeAndArmSql(p.freezeMethod, d.database)) await within(d.s.srcCtl.query(st), left(), `freezing and fencing ${quoteIdent(d.database)} on the source`);
+    breakdown.mark('freeze'); // each database's freeze and its fence's arming: one transaction
     faultPoint('after-source-freeze');
-    for (const d of dbs) {
-      d.fence = await within(hardFence(d.s.srcCtl, d.database), left(), `fencing ${quoteIdent(d.database)} on the source`);
-      d.out.fence = d.fence;
-    }
     for (const role of loginRoles) await within(first.s.srcCtl.query(roleLoginSql(role, false)), left(), `ALTER ROLE ${quoteIdent(role)} NOLOGIN`);
-    breakdown.mark('fence');
+    if (loginRoles.length) breakdown.mark('roles NOLOGIN');
     const killed: number[] = [];
     for (const d of dbs) {
       const term = await within(d.s.srcCtl.query<{ pid: number }>(TERMINATE_CLIENTS_SQL, [ourPids]), left(), `terminating client sessions of ${quoteIdent(d.database)}`);
@@ -164,15 +178,34 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
     // frozen target does not interfere with the apply (it never touches sequences) ----
     const sequenceCopies = dbs.map((d) => copySequences(d));
     sequenceCopies.forEach((c) => c.catch(() => undefined)); // awaited below; an early failure must not go unhandled meanwhile
-    // A synchronously committed marker flushes every earlier WAL record, asynchronous commits included; the WAL
-    // position after it is the frozen point every acknowledged write is before. WAL is cluster-wide: ONE position,
-    // read after every database's marker (each slot's stream then ends with a commit of its own database).
+    // ONE statement per database: the tables its fence misses, and its drain marker. The marker, committed
+    // synchronously, flushes every earlier WAL record, asynchronous commits included; every writer is gone, so every
+    // commit a writer was ever acknowledged is before it. WAL is cluster-wide: ONE frozen position, the last marker's
+    // (written after every other database's), which every slot must confirm.
     const markerStart = performance.now();
-    for (const d of dbs) await within(d.s.srcCtl.query(DRAIN_MARKER_SQL), left(), `writing the drain marker in ${quoteIdent(d.database)}`);
-    const frozenLsn = String((await within(first.s.srcCtl.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'), left(), 'reading the WAL position')).rows[0].l);
+    const unfenced = new Map<WindowDatabase, number>();
+    let frozenLsn = '';
+    for (const d of dbs) {
+      const checked = (await within(d.s.srcCtl.query<{ unfenced: number; lsn: string }>(MARKER_SQL), left(), `writing the drain marker in ${quoteIdent(d.database)}`)).rows[0];
+      unfenced.set(d, Number(checked.unfenced));
+      frozenLsn = String(checked.lsn);
+    }
     outputs.frozenLsn = frozenLsn;
     outputs.markerMs = round(performance.now() - markerStart);
     breakdown.mark('marker');
+    // the replicated sets, alongside the drain: with every client gone the source's catalogs are final
+    const setChecks = dbs.map((d) => checkReplicatedSet(d.s.srcSeq, d.s.tgtCtl, d.ctx.params, { inWindow: true }));
+    setChecks.forEach((c) => c.catch(() => undefined));
+    // Tables created since the fence was prepared (or busy then) get their trigger now, with every client gone.
+    let covered = false;
+    for (const d of dbs) {
+      if ((unfenced.get(d) ?? 0) > 0) {
+        d.fence = await within(coverFence(d.s.srcCtl, d.database, d.fence), left(), `fencing the tables of ${quoteIdent(d.database)} not fenced yet`);
+        covered = true;
+      } else d.fence = { ...d.fence!, applied: { ...d.fence!.applied, armed: true } };
+      d.out.fence = d.fence;
+    }
+    if (covered) breakdown.mark('fence coverage');
     faultPoint('during-drain');
     // ---- drain: EVERY database's slot must confirm the frozen position ----
     const drainStart = performance.now();
@@ -188,6 +221,7 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
     }
     outputs.drainMs = round(performance.now() - drainStart);
     if (dbs.length === 1) outputs.confirmedFlushLsn = first.out.confirmedFlushLsn;
+    for (const [i, d] of dbs.entries()) if (subSyncs[i]) d.out.subscriptionSyncInWindow = await subSyncs[i];
     breakdown.mark('drain');
     let copiedTotal = 0;
     let setvalMs = 0;
@@ -199,9 +233,8 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
     }
     outputs.sequencesCopied = copiedTotal;
     outputs.setvalMs = round(setvalMs);
-    breakdown.mark('sequences');
-    for (const d of dbs) await within(checkReplicatedSet(d.s.srcCtl, d.s.tgtCtl, d.ctx.params, { inWindow: true }), Math.max(left(), 1000), `checking the replicated set of ${quoteIdent(d.database)}`);
-    breakdown.mark('replicated set check');
+    for (const [i, d] of dbs.entries()) await within(setChecks[i], Math.max(left(), 1000), `checking the replicated set of ${quoteIdent(d.database)}`);
+    breakdown.mark('sequences'); // and the replicated-set checks: both ran alongside the drain
     // ---- optional strict check: both servers frozen and drained, so counts must be equal ----
     if (compare) {
       const vStart = performance.now();
@@ -259,6 +292,10 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
       // Client routing already PAUSEd (beforeFreeze returned) but nothing froze: RESUME, clients stay on the source.
       if (outputs['routing.beforeFreeze']) outputs['routing.afterAbort'] = await routing.afterAbort().catch((e: unknown) => ({ error: messageOf(e) }));
       for (const d of dbs) if (d.subSyncBefore) await d.s.tgtCtl.query(setSubscriptionOptionSql(d.ctx.params.subscription, 'synchronous_commit', d.subSyncBefore)).catch(() => undefined);
+      // the inert fences prepared by this attempt: removed (their triggers cost every write a little)
+      for (const d of fencePrepared) {
+        await liftFence(d.s.srcSpare, d.database).catch((e: unknown) => ctx.ui.log('warn', `the inert fence prepared on the source in ${quoteIdent(d.database)} could not be removed (${messageOf(e)}); the next attempt reuses it, finish/abort removes it`));
+      }
       return { status: 'failed', outputs, findings, message: `the switchover did not start (the source was never frozen): ${messageOf(err)}` };
     }
     if (phase === 'committed') return await rollForwardAfterError(ctx, dbs, outputs, t.freeze!, err);
@@ -267,6 +304,30 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
   } finally {
     await closeWindowDatabases(dbs);
   }
+}
+
+/** The tables the fence misses and the drain marker (its WAL position), in one autocommit statement. */
+const MARKER_SQL = `SELECT (${UNFENCED_COUNT_SQL}) AS unfenced, pg_logical_emit_message(true, 'pg-upgrade-pilot', 'switchover drain marker')::text AS lsn`;
+
+/**
+ * When the subscription's apply turns synchronous_commit on (its confirmations then follow each applied transaction
+ * instead of the WAL writer's next flush): 'prepare' before the settle (every applied transaction waits for an fsync
+ * while the source still takes writes: the backlog at the freeze grows), 'freeze' in the window in parallel with the
+ * source's freeze, 'never' (the subscription's own setting). Measured by the bench (issue 14).
+ */
+function subscriptionSyncMode(): 'prepare' | 'freeze' | 'never' {
+  const v = process.env.PGPILOT_SUBSCRIPTION_SYNC;
+  return v === 'prepare' || v === 'never' ? v : 'freeze';
+}
+
+/**
+ * The source's freeze and the fence's arming. Per database: ONE transaction (one round trip), so the database turns
+ * read-only for new sessions and write-refusing for every session at the same instant. Cluster-wide (ALTER SYSTEM
+ * cannot run in a transaction): the freeze, then the arming.
+ */
+export function freezeAndArmSql(method: LogicalUpgradeParams['freezeMethod'], database: string): string[] {
+  if (method === 'database') return [`BEGIN READ WRITE; ${freezeDatabaseSql(database)}; ${ARM_SQL}; COMMIT`];
+  return [...freezeSql(method, database), ARM_SQL];
 }
 
 /** Reads the database's sequences on the source (writers gone) and sets them on the target in one round trip each. */
