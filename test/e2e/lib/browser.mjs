@@ -13,6 +13,14 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 
 /** Workbench console errors caused by this extension (e.g. a tree view rejecting the provider's elements). */
 const EXTENSION_ERROR = /pgUpgradePilot|pg-upgrade-pilot|Element with id cluster\//;
+/**
+ * The workbench's own tree race, not the provider's: its AsyncDataTree expands (restoring expanded state, or the test's
+ * reveal) a node that a whole-tree refresh has just removed, and logs "Data tree node not found" from `expand`
+ * (microsoft/vscode#73469, #99051: "the good old data tree node not found error", swallowed there for roots). Seen
+ * only on a loaded machine, right after a test removes an expanded cluster on purpose; nothing in the view breaks
+ * (the tests assert the tree afterwards). Kept in the console log, not counted as an extension error.
+ */
+const WORKBENCH_TREE_RACE = /Data tree node not found: 1\/cluster\/[^:]*: Error: TreeError[^\n]*\n\s+at \S+ \([^)]*\)\n\s+at \S+\.expand /;
 
 /**
  * A fresh chromium profile (UI state lives in the profile). Browser console errors and warnings go to `consoleLog`;
@@ -45,7 +53,7 @@ export async function launchBrowser({ consoleLog, onExtensionError } = {}) {
   page.on('console', (m) => {
     if (m.type() !== 'error' && m.type() !== 'warning') return;
     if (consoleLog) appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`);
-    if (m.type() === 'error' && EXTENSION_ERROR.test(m.text())) {
+    if (m.type() === 'error' && EXTENSION_ERROR.test(m.text()) && !WORKBENCH_TREE_RACE.test(m.text())) {
       extensionErrors.push(m.text());
       onExtensionError?.(m.text());
     }
