@@ -34,6 +34,10 @@ export class AckedWriter {
       await sleep(5);
     }
   }
+  /** Acknowledged inserts sent after `from` and acknowledged before `to`. */
+  within(from: number, to: number): number {
+    return this.acked.filter((a) => a.sent >= from && a.ack <= to).length;
+  }
   /** The acknowledged values (each one must be on the final primary). */
   values(): number[] {
     return this.acked.map((a) => a.v);

@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from 'pg';
 import { journalPath, parseJournal } from '../../src/core/runbook';
 import type { Finding } from '../../src/core/runbook/types';
+import { AckedWriter } from '../helpers/acked-writer';
 import { runCliChild, type CliRun } from '../helpers/cli-child';
 import { clientFor, type LabServer } from '../helpers/lab';
 import { catalogSnapshot, scalar, sleep, startPair, type Pair } from './logical-kit';
@@ -27,48 +28,10 @@ interface StepJson { id: string; status: string; message?: string; outputs?: Rec
 
 const cli = runCliChild;
 
-/** An application writing on its own connection: every acknowledged insert is recorded with when it was sent/acked. */
-class Writer {
-  readonly acked: Array<{ v: number; sent: number; ack: number }> = [];
-  readonly errors: string[] = [];
-  private stopped = false;
-  private readonly loop: Promise<void>;
-  constructor(private readonly client: Client, readonly label: string) {
-    this.loop = this.run();
-  }
-  static async start(server: LabServer, database: string, label = `${database}@${server.version}`): Promise<Writer> {
-    const c = await clientFor(server, database);
-    c.on('error', () => undefined); // a terminated session surfaces on the next query
-    return new Writer(c, label);
-  }
-  private async run(): Promise<void> {
-    for (let v = 1; !this.stopped; v++) {
-      const sent = Date.now();
-      try {
-        await this.client.query('INSERT INTO w (v) VALUES ($1)', [v]);
-        this.acked.push({ v, sent, ack: Date.now() });
-      } catch (err) {
-        this.errors.push((err as Error).message);
-        return; // the application gives up on this server
-      }
-      await sleep(5);
-    }
-  }
-  /** Acknowledged inserts sent after `from` and acknowledged before `to`. */
-  within(from: number, to: number): number {
-    return this.acked.filter((a) => a.sent >= from && a.ack <= to).length;
-  }
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-    await this.client.end().catch(() => undefined);
-  }
-}
-
 describe('database scope: one database upgraded at a time leaves the others writable (14 → 16)', { concurrency: 1, timeout: 240_000 }, () => {
   let pair: Pair;
   let env: Record<string, string>;
-  const writers: Writer[] = [];
+  const writers: AckedWriter[] = [];
   const conn = (s: LabServer, db: string) => `host=127.0.0.1 port=${s.port} user=${s.user} dbname=${db} connect_timeout=5`;
   const upgrade = (db: string) => cli(['logical-upgrade', '--source', conn(pair.source, db), '--target', conn(pair.target, db), '--journal', journal, '--yes', '--json'], env);
   const stepsOf = (r: Ran): StepJson[] => (JSON.parse(r.stdout) as { steps: StepJson[] }).steps;
@@ -78,17 +41,17 @@ describe('database scope: one database upgraded at a time leaves the others writ
     try { return await f(c); } finally { await c.end(); }
   };
   const readOnly = (s: LabServer, db: string) => on(s, db, (c) => scalar(c, 'SHOW default_transaction_read_only'));
-  const start = async (s: LabServer, db: string) => { const w = await Writer.start(s, db); writers.push(w); return w; };
+  const start = async (s: LabServer, db: string) => { const w = await AckedWriter.start(s, db); writers.push(w); return w; };
 
   /** The writer's acknowledged values all present on the target database (nothing lost), and the target's count. */
-  async function assertAllOnTarget(w: Writer, db: string): Promise<void> {
+  async function assertAllOnTarget(w: AckedWriter, db: string): Promise<void> {
     assert.ok(w.acked.length > 0, `${w.label} acknowledged nothing`);
     const vs = w.acked.map((a) => a.v);
     const found = Number(await on(pair.target, db, (c) => scalar(c, 'SELECT count(DISTINCT v) FROM w WHERE v = ANY($1::int[])', [vs])));
     assert.equal(found, vs.length, `${db}: ${vs.length - found} acknowledged write(s) missing on the target`);
   }
 
-  function assertWindowDidNotStop(r: Ran, moved: string, others: Writer[]): string {
+  function assertWindowDidNotStop(r: Ran, moved: string, others: AckedWriter[]): string {
     const sw = stepOf(r, 'switchover');
     const from = Date.parse(String(sw.outputs?.freezeStartedAt));
     const to = Date.parse(String(sw.outputs?.targetOpenedAt));
@@ -136,8 +99,8 @@ describe('database scope: one database upgraded at a time leaves the others writ
     rmSync(dir, { recursive: true, force: true });
   });
 
-  let app2: Writer;
-  let app3: Writer;
+  let app2: AckedWriter;
+  let app3: AckedWriter;
 
   test('upgrading app1 moves app1 only: app2 and app3 keep committing on the source throughout', async (t) => {
     const app1 = await start(pair.source, 'app1');
