@@ -44,7 +44,9 @@ describe('cluster scope: several databases in ONE switchover (14 → 16)', { con
   const startWriter = async (db: string) => { const w = await AckedWriter.start(pair.source, db); writers.push(w); return w; };
   const server = (s: LabServer, database: string) => ({ host: '127.0.0.1', port: s.port, user: s.user, password: s.password, database });
   const samplers = (dbs: string[]): Array<{ db: string; sampler: WritableSampler }> =>
-    dbs.map((db) => ({ db, sampler: startWritableSampler({ servers: { source: server(pair.source, db), target: server(pair.target, db) }, intervalMs: 10 }) }));
+    // at most 3 samples in flight per server and database: 4 databases × 20 (the default) would exhaust the lab's
+    // max_connections (50) on a loaded machine, and the run's own fresh sessions would be refused
+    dbs.map((db) => ({ db, sampler: startWritableSampler({ servers: { source: server(pair.source, db), target: server(pair.target, db) }, intervalMs: 10, maxInFlight: 3 }) }));
   /**
    * Samplers started once the run prepares its window (the first reverse slot appears on the target, just before the
    * freeze): sampling six servers every 10 ms through the whole run would starve a loaded 2-core machine.

@@ -61,7 +61,8 @@ export type PassfileRoute = { path: string } | { reason: string };
 /** Can our session on the subscriber use the passfile route? (superuser: owner exempt from the password rule, may write files) */
 export async function passfileRoute(q: Queryable, runId: string, subscription: string): Promise<PassfileRoute> {
   const r = (await q.query<{ su: boolean; dir: string | null; win: boolean }>(
-    "SELECT current_setting('is_superuser') = 'on' AS su, current_setting('data_directory', true) AS dir, version() ILIKE '%windows%' AS win",
+    // data_directory only for a superuser: anyone else without pg_read_all_settings gets "permission denied"
+    "SELECT current_setting('is_superuser') = 'on' AS su, CASE WHEN current_setting('is_superuser') = 'on' THEN current_setting('data_directory') END AS dir, version() ILIKE '%windows%' AS win",
   )).rows[0];
   if (!r.su) return { reason: 'our user on the subscriber is not a superuser: PostgreSQL 16+ requires the password inside the connection string of a subscription owned by a non-superuser (password_required), and only a superuser may write the password file on the server' };
   if (r.win) return { reason: 'the subscriber runs on Windows, where the password file cannot be made private by this tool' };

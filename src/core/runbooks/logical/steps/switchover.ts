@@ -66,16 +66,18 @@ async function planDatabase(ctx: Ctx, inCluster = false): Promise<PlannedAction[
     {
       kind: 'sql', cluster: 'target',
       statements: [
-        '-- preparation, the source still takes writes', ...freezeSql(p.freezeMethod, tgtDb), setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on'), terminate,
+        '-- preparation, the source still takes writes', ...freezeSql(p.freezeMethod, tgtDb), terminate,
         ...(p.reverseReplication ? [`SELECT pg_create_logical_replication_slot(${quoteLiteral(p.reverseSubscription)}, 'pgoutput')  -- the way back, before the freeze`] : []),
       ],
     },
     {
       kind: 'sql', cluster: 'source',
       statements: [
-        '-- the write-unavailable window starts', ...freezeSql(p.freezeMethod, srcDb), ...planFence(srcDb), ...p.freezeRoles.map((r) => roleLoginSql(r, false)), terminate,
-        'SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()  -- must be 0', DRAIN_MARKER_SQL,
-        'SELECT pg_current_wal_lsn()  -- the frozen position', '-- read every sequence: SELECT last_value, is_called FROM <sequence> …',
+        '-- the write-unavailable window starts', ...freezeSql(p.freezeMethod, srcDb),
+        `${setSubscriptionOptionSql(p.subscription, 'synchronous_commit', 'on')}  -- on the target, in parallel with the freeze`, ...planFence(srcDb), ...p.freezeRoles.map((r) => roleLoginSql(r, false)), terminate,
+        'SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()  -- must be 0',
+        `${DRAIN_MARKER_SQL}  -- with the count of tables the fence misses; its WAL position is the frozen position (every writer is gone)`,
+        '-- read every sequence: SELECT last_value, is_called FROM <sequence> …',
       ],
     },
     { kind: 'wait', cluster: 'source', description: `every ${DRAIN_POLL_MS} ms until pg_replication_slots.confirmed_flush_lsn of "${slotNameOf(p)}" ≥ the frozen position; if not within ${p.switchoverTimeoutMs} ms of the freeze: ABORT (the target proved read-only by a new session, then the source reopened${p.freezeRoles.length ? ', LOGIN back' : ''})` },
