@@ -209,13 +209,22 @@ async function coordinatedSwitchover(ctx: Ctx, units: DatabaseUnit[]): Promise<S
     faultPoint('during-drain');
     // ---- drain: EVERY database's slot must confirm the frozen position ----
     const drainStart = performance.now();
+    let behind: Awaited<ReturnType<typeof slotsBehind>> | undefined;
     for (;;) {
-      const behind = await within(slotsBehind(first.s.srcCtl, dbs, frozenLsn), left(), 'polling the slots');
-      if (behind.length === 0) break;
+      let answered = true;
+      try {
+        behind = await within(slotsBehind(first.s.srcCtl, dbs, frozenLsn), left(), 'polling the slots');
+      } catch (err) {
+        if (left() > 0) throw err;
+        answered = false; // the deadline passed during this poll: the cause is the last answer, not the poll
+      }
+      if (answered && behind!.length === 0) break;
       if (ctx.signal.aborted) throw new Error('aborted by the operator during the drain');
       if (left() <= 0) {
-        const what = behind.map((b) => `${b.slot} of ${quoteIdent(b.database)} at ${b.confirmed ?? 'nothing'}`).join(', ');
-        throw new Error(`the subscriber did not confirm the frozen position ${frozenLsn} within ${p.switchoverTimeoutMs} ms of the freeze (slot ${what}); the apply is stuck or too far behind`);
+        const what = behind?.length
+          ? `slot ${behind.map((b) => `${b.slot} of ${quoteIdent(b.database)} at ${b.confirmed ?? 'nothing'}`).join(', ')}`
+          : 'the slots could not be read in time';
+        throw new Error(`the subscriber did not confirm the frozen position ${frozenLsn} within ${p.switchoverTimeoutMs} ms of the freeze (${what}); the apply is stuck or too far behind`);
       }
       await sleep(Math.min(DRAIN_POLL_MS, Math.max(0, left())));
     }
