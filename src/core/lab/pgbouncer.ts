@@ -4,6 +4,7 @@
  * in one directory: pgbouncer.ini (the file client routing edits), userlist.txt (0600: the lab's passwords, as the
  * lab state file already holds them), the log, the pid file and the unix socket.
  */
+import { scramSha256Verifier } from '../scram';
 import { quoteLiteral } from '../sql';
 import { existsSync, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -213,7 +214,8 @@ export async function labPgBouncerUp(dir: string, server: LabServer, port: numbe
   try {
     appPassword = generatePassword();
     const exists = (await c.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [LAB_APP_ROLE])).rowCount;
-    await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${LAB_APP_ROLE} LOGIN PASSWORD ${quoteLiteral(appPassword)}`);
+    // the verifier, not the password: no server log can hold the cleartext
+    await c.query(`${exists ? 'ALTER' : 'CREATE'} ROLE ${LAB_APP_ROLE} LOGIN PASSWORD ${quoteLiteral(scramSha256Verifier(appPassword))}`);
     await c.query(`GRANT CREATE ON SCHEMA public TO ${LAB_APP_ROLE}`);
     if (server.major >= 14) await c.query(`GRANT pg_read_all_data, pg_write_all_data TO ${LAB_APP_ROLE}`);
   } finally {
