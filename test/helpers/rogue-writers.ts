@@ -12,6 +12,8 @@
 import type { Client } from 'pg';
 import { formatConnString, parseConnString } from '../../src/core/conn';
 import { multiHostConnector } from '../../src/core/probe';
+import { quoteIdent, quoteLiteral } from '../../src/core/sql';
+import { clientFor, startTestServers, type LabServer, type TestServers } from './lab';
 
 export type OptOut = 'options' | 'set' | 'session' | 'none';
 
@@ -78,4 +80,29 @@ export async function missingOn(c: Client, acks: RogueAck[]): Promise<number[]> 
   const r = await c.query<{ id: string }>('SELECT id::text AS id FROM rogue_writes WHERE id = ANY($1::bigint[])', [ids]);
   const found = new Set(r.rows.map((x) => Number(x.id)));
   return ids.filter((id) => !found.has(id));
+}
+
+export interface FencePair { lab: TestServers; oldS: LabServer; newS: LabServer; o: Client; n: Client }
+
+/**
+ * The fence tests' servers: an old and a new one, each with `role` (LOGIN, `password`) and database `db` holding
+ * rogue_writes granted to it; `o` and `n` are superuser sessions on `db` (`o` survives the window's terminations).
+ */
+export async function startFencePair(versions: [string, string], portBase: number, db: string, role: string, password: string): Promise<FencePair> {
+  const lab = await startTestServers(versions, { portBase });
+  const [oldS, newS] = lab.servers;
+  for (const s of [oldS, newS]) {
+    const c = await clientFor(s);
+    await c.query(`CREATE ROLE ${quoteIdent(role)} LOGIN PASSWORD ${quoteLiteral(password)}`);
+    await c.query(`CREATE DATABASE ${quoteIdent(db)}`);
+    await c.end();
+  }
+  const o = await clientFor(oldS, db);
+  o.on('error', () => undefined); // terminated with the other client sessions in the window
+  const n = await clientFor(newS, db);
+  for (const c of [o, n]) {
+    await c.query(ROGUE_TABLE_DDL);
+    await c.query(`GRANT ALL ON rogue_writes TO ${quoteIdent(role)}`);
+  }
+  return { lab, oldS, newS, o, n };
 }

@@ -17,8 +17,8 @@ import { coverFence, FENCE_SCHEMA, liftFence, prepareFence, type FenceApplied } 
 import { freezeAndArmSql } from '../../src/core/runbooks/logical/switchover/window';
 import { openDatabaseSql, TERMINATE_CLIENTS_SQL } from '../../src/core/runbooks/logical/statements';
 import { quoteLiteral } from '../../src/core/sql';
-import { clientFor, startTestServers, type LabServer, type TestServers } from '../helpers/lab';
-import { missingOn, ROGUE_TABLE_DDL, startRogueWriters, type RogueSpec } from '../helpers/rogue-writers';
+import { clientFor, type LabServer, type TestServers } from '../helpers/lab';
+import { missingOn, startFencePair, startRogueWriters, type RogueSpec } from '../helpers/rogue-writers';
 
 const PORT_BASE = (Number(process.env.PGPILOT_TEST_PORT_BASE) || 21000) + 60;
 const DB = 'app db';
@@ -37,21 +37,7 @@ describe('pre-armed fence: installed inert before the freeze, armed in the freez
   const conn = (s: LabServer, extra: Record<string, string> = {}) => formatConnString({ host: s.host, port: String(s.port), user: ROLE, dbname: DB, connect_timeout: '5', ...extra });
 
   before(async () => {
-    lab = await startTestServers(['14', '16'], { portBase: PORT_BASE });
-    [oldS, newS] = lab.servers;
-    for (const s of [oldS, newS]) {
-      const c = await clientFor(s);
-      await c.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD ${quoteLiteral(PASSWORD)}`);
-      await c.query(`CREATE DATABASE "${DB}"`);
-      await c.end();
-    }
-    o = await clientFor(oldS, DB);
-    o.on('error', () => undefined); // terminated with the other client sessions in the window
-    n = await clientFor(newS, DB);
-    for (const c of [o, n]) {
-      await c.query(ROGUE_TABLE_DDL);
-      await c.query(`GRANT ALL ON rogue_writes TO ${ROLE}`);
-    }
+    ({ lab, oldS, newS, o, n } = await startFencePair(['14', '16'], PORT_BASE, DB, ROLE, PASSWORD));
     await n.query('CREATE PUBLICATION rev FOR ALL TABLES');
     const revConn = formatConnString({ host: newS.host, port: String(newS.port), user: 'postgres', password: newS.password, dbname: DB }, { includePassword: true });
     await o.query(`CREATE SUBSCRIPTION rev CONNECTION ${quoteLiteral(revConn)} PUBLICATION rev WITH (copy_data = false)`);

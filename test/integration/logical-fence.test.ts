@@ -22,8 +22,8 @@ import { multiHostConnection } from '../../src/core/probe';
 import { FENCE_SCHEMA, hardFence, liftFence } from '../../src/core/runbooks/logical/fence';
 import { FREEZE, TERMINATE_CLIENTS_SQL, UNFREEZE } from '../../src/core/runbooks/logical/statements';
 import { quoteLiteral } from '../../src/core/sql';
-import { clientFor, startTestServers, type LabServer, type TestServers } from '../helpers/lab';
-import { missingOn, ROGUE_TABLE_DDL, startRogueWriters, type RogueSpec } from '../helpers/rogue-writers';
+import { clientFor, type LabServer, type TestServers } from '../helpers/lab';
+import { missingOn, startFencePair, startRogueWriters, type RogueSpec } from '../helpers/rogue-writers';
 
 const PORT_BASE = (Number(process.env.PGPILOT_TEST_PORT_BASE) || 21000) + 140;
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
@@ -41,21 +41,7 @@ describe('logical fence: hardFence on a frozen 14 source with a reverse subscrip
   const conn = (s: LabServer, extra: Record<string, string> = {}) => formatConnString({ host: s.host, port: String(s.port), user: ROLE, dbname: DB, connect_timeout: '5', ...extra });
 
   before(async () => {
-    lab = await startTestServers(['14', '16'], { portBase: PORT_BASE });
-    [oldS, newS] = lab.servers;
-    for (const s of [oldS, newS]) {
-      const c = await clientFor(s);
-      await c.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD ${quoteLiteral(PASSWORD)}`);
-      await c.query(`CREATE DATABASE "${DB}"`);
-      await c.end();
-    }
-    o = await clientFor(oldS, DB);
-    o.on('error', () => undefined); // terminated with the other client sessions in the window
-    n = await clientFor(newS, DB);
-    for (const c of [o, n]) {
-      await c.query(ROGUE_TABLE_DDL);
-      await c.query(`GRANT ALL ON rogue_writes TO ${ROLE}`);
-    }
+    ({ lab, oldS, newS, o, n } = await startFencePair(['14', '16'], PORT_BASE, DB, ROLE, PASSWORD));
     await o.query('CREATE TABLE "Odd ""name"" t" (id int)');
     await o.query(`GRANT ALL ON "Odd ""name"" t" TO ${ROLE}`);
     // the way back: the new server publishes, the old one subscribes (copy_data = false), as the reverse step does
